@@ -1,0 +1,74 @@
+// Reference kernels: naive, obviously correct implementations of every supported op. They
+// are the oracle for every faster backend, so each reads like the ONNX spec it implements.
+//
+// A kernel is a function of a KernelContext. It reads the node's typed attributes and its
+// input tensors, decides its output shapes, allocates outputs through the context and fills
+// them. Kernels never write their inputs. Each kernel file registers its own kernels:
+//
+//   FULCRUM_REFERENCE_KERNEL(Relu, relu_kernel);
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+#include <vector>
+
+#include "fulcrum/status.h"
+#include "fulcrum/tensor.h"
+#include "ir/graph.h"
+
+namespace fulcrum::backends::reference {
+
+class KernelContext {
+ public:
+  KernelContext(const ir::Node& node, std::vector<const Tensor*> inputs, std::vector<Tensor>& outputs)
+      : node_(node), inputs_(std::move(inputs)), outputs_(outputs) {}
+
+  const ir::Node& node() const { return node_; }
+  int64_t opset() const { return node_.opset; }
+  template <class T>
+  const T& attrs() const {
+    return node_.attrs_as<T>();
+  }
+
+  // Number of input slots, including omitted optional inputs.
+  size_t num_inputs() const { return inputs_.size(); }
+  // True when input i exists and was not omitted (ONNX writes "" for an omitted input).
+  bool has_input(size_t i) const { return i < inputs_.size() && inputs_[i] != nullptr; }
+  const Tensor& input(size_t i) const { return *inputs_[i]; }
+
+  size_t num_outputs() const { return outputs_.size(); }
+  // False for an omitted optional output (the kernel may skip computing it).
+  bool wants_output(size_t i) const { return i < node_.outputs.size() && node_.outputs[i] != nullptr; }
+  // Allocates output i, zero-filled, and returns it for the kernel to fill.
+  Tensor& allocate_output(size_t i, DType dtype, Shape shape) {
+    outputs_[i] = Tensor::zeros(dtype, std::move(shape));
+    return outputs_[i];
+  }
+  // Sets output i to an existing tensor (a view of an input, for Reshape and friends).
+  void set_output(size_t i, Tensor tensor) { outputs_[i] = std::move(tensor); }
+
+ private:
+  const ir::Node& node_;
+  std::vector<const Tensor*> inputs_;
+  std::vector<Tensor>& outputs_;
+};
+
+using KernelFn = Status (*)(KernelContext&);
+
+// The reference kernel for an op, or nullptr.
+KernelFn find_kernel(std::string_view domain, std::string_view op_type);
+// The op types (domain-qualified for non-default domains) that have a reference kernel.
+std::vector<std::string> kernel_ops();
+
+struct KernelRegistrar {
+  KernelRegistrar(std::string_view domain, std::string_view op_type, KernelFn fn);
+};
+
+}  // namespace fulcrum::backends::reference
+
+#define FULCRUM_REFERENCE_KERNEL(op, fn)                                                                               \
+  static const ::fulcrum::backends::reference::KernelRegistrar FULCRUM_CONCAT_(fulcrum_ref_kernel_, __LINE__)("", #op, \
+                                                                                                              fn)
+#define FULCRUM_REFERENCE_KERNEL_DOMAIN(domain, op, fn)                                                               \
+  static const ::fulcrum::backends::reference::KernelRegistrar FULCRUM_CONCAT_(fulcrum_ref_kernel_, __LINE__)(domain, \
+                                                                                                              #op, fn)

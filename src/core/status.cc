@@ -1,0 +1,32 @@
+#include "fulcrum/status.h"
+
+#include "fulcrum/version.h"
+
+namespace fulcrum {
+
+const char* status_code_name(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return "OK";
+    case StatusCode::kInvalidArgument: return "InvalidArgument";
+    case StatusCode::kNotFound: return "NotFound";
+    case StatusCode::kUnimplemented: return "Unimplemented";
+    case StatusCode::kParseError: return "ParseError";
+    case StatusCode::kIoError: return "IoError";
+    case StatusCode::kInternal: return "Internal";
+  }
+  return "Unknown";
+}
+
+std::string Status::to_string() const {
+  if (is_ok()) return "OK";
+  return std::string(status_code_name(code_)) + ": " + message_;
+}
+
+Status Status::with_context(const std::string& context) const {
+  if (is_ok()) return *this;
+  return Status(code_, context + ": " + message_);
+}
+
+const char* version_string() { return "0.1.0"; }
+
+}  // namespace fulcrum

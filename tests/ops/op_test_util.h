@@ -1,0 +1,36 @@
+// Builds a one-node graph in code and runs it on the reference backend.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "backends/reference/executor.h"
+#include "fulcrum/tensor.h"
+#include "ir/graph.h"
+
+namespace fulcrum::testing {
+
+struct OpRun {
+  Status status;
+  std::vector<Tensor> outputs;
+};
+
+// Runs `op_type` with `inputs` (an undefined Tensor marks an omitted optional input) and
+// `attrs`, producing `num_outputs` outputs, at the given opset of the default domain.
+OpRun run_op(const std::string& op_type, const std::vector<Tensor>& inputs, const ops::Attributes& attrs = {},
+             size_t num_outputs = 1, int64_t opset = 17);
+
+template <class T>
+Tensor make_tensor(Shape shape, const std::vector<T>& values);
+
+template <class T>
+std::vector<T> values_of(const Tensor& t) {
+  return std::vector<T>(t.data<T>(), t.data<T>() + t.numel());
+}
+
+// Element-wise comparison with an absolute + relative tolerance.
+void expect_near(const Tensor& actual, const Shape& shape, const std::vector<float>& expected, float tol = 1e-5f);
+
+}  // namespace fulcrum::testing

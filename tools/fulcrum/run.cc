@@ -1,0 +1,74 @@
+// fulcrum run: runs a model on given inputs and writes each output as a .npy file.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "fulcrum/fulcrum.h"
+
+namespace fulcrum::cli {
+namespace {
+
+struct RunOptions {
+  std::string model;
+  std::vector<std::string> inputs;
+  std::string output_dir;
+};
+
+// Output files are named after the tensor, with characters outside [A-Za-z0-9._-] as '_'.
+std::string file_name_for(const std::string& tensor) {
+  std::string out = tensor;
+  for (char& c : out)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) c = '_';
+  return out + ".npy";
+}
+
+int run(const RunOptions& opt) {
+  std::vector<NamedTensor> inputs;
+  for (const std::string& spec : opt.inputs) {
+    auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+      return fail("--input '" + spec + "' must have the form NAME=FILE.npy");
+    auto tensor = load_npy(spec.substr(eq + 1));
+    if (!tensor.is_ok()) return fail("input '" + spec.substr(0, eq) + "': " + tensor.status().message());
+    inputs.push_back({spec.substr(0, eq), std::move(tensor).value()});
+  }
+  auto network = Network::from_onnx_file(opt.model);
+  if (!network.is_ok()) return fail(network.status().message());
+  auto engine = Builder().build(**network, BuilderConfig{});
+  if (!engine.is_ok()) return fail(opt.model + ": " + engine.status().message());
+  auto context = (*engine)->create_execution_context();
+
+  auto start = std::chrono::steady_clock::now();
+  auto outputs = context->run(inputs);
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  if (!outputs.is_ok()) return fail(opt.model + ": " + outputs.status().message());
+
+  std::error_code ec;
+  std::filesystem::create_directories(opt.output_dir, ec);
+  if (ec) return fail(opt.output_dir + ": cannot create directory: " + ec.message());
+  std::printf("ran %s in %.1f ms\n", opt.model.c_str(), ms);
+  for (const NamedTensor& out : *outputs) {
+    std::string path = (std::filesystem::path(opt.output_dir) / file_name_for(out.name)).string();
+    Status s = save_npy(path, out.tensor);
+    if (!s.is_ok()) return fail(s.message());
+    std::printf("  %-30s %-8s %-20s -> %s\n", out.name.c_str(), dtype_name(out.tensor.dtype()),
+                shape_to_string(out.tensor.shape()).c_str(), path.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command add_run_command(CLI::App& app) {
+  auto opt = std::make_shared<RunOptions>();
+  CLI::App* cmd = app.add_subcommand("run", "Run a model on .npy inputs; write each output to DIR/<name>.npy");
+  cmd->add_option("model", opt->model, "ONNX model file")->required();
+  cmd->add_option("-i,--input", opt->inputs, "Input tensor as NAME=FILE.npy (repeat for each model input)");
+  cmd->add_option("-o,--output-dir", opt->output_dir, "Directory for the output .npy files")->required();
+  return [opt] { return run(*opt); };
+}
+
+}  // namespace fulcrum::cli
