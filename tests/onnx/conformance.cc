@@ -71,7 +71,29 @@ std::string compare(const Tensor& actual, const Tensor& expected, const std::str
   return "";
 }
 
+// ONNX 1.12's test data stores bfloat16 tensors as uint16 (numpy has no bfloat16): the
+// bits are the bfloat16 values, so read them as the dtype the model declares.
+Tensor as_declared(Tensor t, DType declared) {
+  if (declared == DType::kBFloat16 && t.dtype() == DType::kUInt16) {
+    Tensor out = Tensor::zeros(DType::kBFloat16, t.shape());
+    std::memcpy(out.mutable_raw(), t.raw(), t.nbytes());
+    return out;
+  }
+  return t;
+}
+
+// Tests whose data contradicts their own model in ONNX 1.12; Fulcrum rightly refuses an
+// input whose shape does not fit the model, so these are skipped with the reason shown.
+const std::map<std::string, std::string> kBrokenTestData = {
+    {"test_castlike_BFLOAT16_to_FLOAT", "ONNX 1.12 test data: input 'like' is [1], the model declares [3, 4]"},
+    {"test_castlike_BFLOAT16_to_FLOAT_expanded", "ONNX 1.12 test data: input 'like' is [1], the model declares [3, 4]"},
+    {"test_castlike_FLOAT_to_BFLOAT16", "ONNX 1.12 test data: input 'like' is [1], the model declares [3, 4]"},
+    {"test_castlike_FLOAT_to_BFLOAT16_expanded", "ONNX 1.12 test data: input 'like' is [1], the model declares [3, 4]"},
+};
+
 TestResult run_test(const fs::path& dir) {
+  if (auto broken = kBrokenTestData.find(dir.filename().string()); broken != kBrokenTestData.end())
+    return {Outcome::kSkip, broken->second};
   auto network = Network::from_onnx_file((dir / "model.onnx").string());
   if (!network.is_ok()) {
     auto code = network.status().code();
@@ -100,7 +122,7 @@ TestResult run_test(const fs::path& dir) {
       if (!fs::exists(p)) break;
       auto t = frontend::onnx::load_tensor_proto_file(p.string());
       if (!t.is_ok()) return {Outcome::kSkip, "input is not a tensor: " + t.status().message()};
-      given.push_back({inputs[i].name, std::move(t).value()});
+      given.push_back({inputs[i].name, as_declared(std::move(t).value(), inputs[i].dtype)});
     }
     auto result = context->run(given);
     if (!result.is_ok()) {
@@ -112,7 +134,7 @@ TestResult run_test(const fs::path& dir) {
       if (!fs::exists(p)) continue;
       auto expected = frontend::onnx::load_tensor_proto_file(p.string());
       if (!expected.is_ok()) return {Outcome::kSkip, "output is not a tensor: " + expected.status().message()};
-      std::string diff = compare((*result)[i].tensor, *expected, outputs[i].name);
+      std::string diff = compare((*result)[i].tensor, as_declared(*expected, outputs[i].dtype), outputs[i].name);
       if (!diff.empty()) return {Outcome::kFail, set.filename().string() + ": " + diff};
     }
   }
