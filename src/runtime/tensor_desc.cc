@@ -27,6 +27,10 @@ std::string declared_shape(const TensorDesc& d) {
   return fmt::format("[{}]", fmt::join(parts, ", "));
 }
 
+// A symbolic dimension binds one value across inputs only if it has a real name: exporters
+// write "?" (Paddle) or "unk__N" (symbolic shape inference) for dimensions that are merely unknown.
+bool is_named_dim(const std::string& name) { return !name.empty() && name != "?" && name.rfind("unk__", 0) != 0; }
+
 }  // namespace
 
 Result<std::vector<Tensor>> bind_inputs(const std::vector<TensorDesc>& declared,
@@ -60,7 +64,7 @@ Result<std::vector<Tensor>> bind_inputs(const std::vector<TensorDesc>& declared,
         if (d.shape[i] >= 0 && got != d.shape[i])
           return invalid_argument("input '{}' must have shape {}, got {} (dimension {} is {}, not {})", d.name,
                                   declared_shape(d), shape_to_string(t.shape()), i, got, d.shape[i]);
-        if (d.shape[i] < 0 && !d.dim_names[i].empty()) {
+        if (d.shape[i] < 0 && is_named_dim(d.dim_names[i])) {
           auto [sym, inserted] = symbols.emplace(d.dim_names[i], got);
           if (!inserted && sym->second != got)
             return invalid_argument("input '{}': dimension '{}' is {} here but {} in another input", d.name,
