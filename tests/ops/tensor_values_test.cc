@@ -137,7 +137,7 @@ TEST(Range, FloatAndNegativeIntDelta) {
   expect_i64(r.outputs[0], {0}, {});
   expect_error(run_op("Range", {i64({}, {0}), i64({}, {1}), i64({}, {0})}), "'delta' is 0");
   expect_error(run_op("Range", {i64({}, {0}), scalar_f32(1.f), i64({}, {1})}), "different dtypes");
-  expect_error(run_op("Range", {i64({}, {0}), i64({}, {1})}), "input 'delta' (#2) is missing");
+  expect_error(run_op("Range", {i64({}, {0}), i64({}, {1})}), "required input 2 ('delta') is missing");
 }
 
 TEST(EyeLike, OffsetDiagonalAndDtype) {

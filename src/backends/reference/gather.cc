@@ -12,16 +12,6 @@
 namespace fulcrum::backends::reference {
 namespace {
 
-// Kernels index their inputs directly: a node lacking a required one gets an error, not a crash.
-Status require_inputs(const KernelContext& ctx, std::initializer_list<const char*> names) {
-  size_t i = 0;
-  for (const char* name : names) {
-    if (!ctx.has_input(i)) return invalid_argument("required input {} ('{}') is missing", i, name);
-    ++i;
-  }
-  return Status::ok();
-}
-
 // The elements of an int32 or int64 index tensor.
 Result<std::vector<int64_t>> read_indices(const Tensor& t) {
   if (t.dtype() != DType::kInt32 && t.dtype() != DType::kInt64)
@@ -59,7 +49,7 @@ int64_t product(const Shape& shape, size_t begin, size_t end) {
 }
 
 Status gather(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(require_inputs(ctx, {"data", "indices"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"data", "indices"}));
   const Tensor& data = ctx.input(0);
   if (data.rank() == 0) return invalid_argument("input 'data' must have rank >= 1, got a scalar");
   FULCRUM_ASSIGN_OR_RETURN(int64_t axis, ops::normalize_axis(ctx.attrs<ops::GatherAttrs>().axis, data.rank()));
@@ -85,7 +75,7 @@ Status gather(KernelContext& ctx) {
 }
 
 Status gather_elements(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(require_inputs(ctx, {"data", "indices"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"data", "indices"}));
   const Tensor& data = ctx.input(0);
   const Tensor& index_tensor = ctx.input(1);
   if (data.rank() == 0) return invalid_argument("input 'data' must have rank >= 1, got a scalar");
@@ -138,7 +128,7 @@ Result<Shape> gather_nd_shape(const Shape& data, const Shape& indices, int64_t b
 }
 
 Status gather_nd(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(require_inputs(ctx, {"data", "indices"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"data", "indices"}));
   const Tensor& data = ctx.input(0);
   const Tensor& index_tensor = ctx.input(1);
   const int64_t batch_dims = ctx.attrs<ops::GatherNDAttrs>().batch_dims;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <initializer_list>
 #include <string_view>
 #include <vector>
 
@@ -35,6 +36,9 @@ class KernelContext {
   // True when input i exists and was not omitted (ONNX writes "" for an omitted input).
   bool has_input(size_t i) const { return i < inputs_.size() && inputs_[i] != nullptr; }
   const Tensor& input(size_t i) const { return *inputs_[i]; }
+  // Checks that the first names.size() inputs are present, so kernels may index them; the
+  // error names the missing one ("required input 1 ('W') is missing").
+  Status require_inputs(std::initializer_list<const char*> names) const;
 
   size_t num_outputs() const { return outputs_.size(); }
   // False for an omitted optional output (the kernel may skip computing it).

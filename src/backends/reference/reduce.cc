@@ -18,16 +18,6 @@
 namespace fulcrum::backends::reference {
 namespace {
 
-// Kernels index their inputs directly: a node lacking a required one gets an error, not a crash.
-Status require_inputs(const KernelContext& ctx, std::initializer_list<const char*> names) {
-  size_t i = 0;
-  for (const char* name : names) {
-    if (!ctx.has_input(i)) return invalid_argument("required input {} ('{}') is missing", i, name);
-    ++i;
-  }
-  return Status::ok();
-}
-
 enum class ReduceKind { kSum, kMean, kMax, kMin, kProd, kL1, kL2, kLogSum, kLogSumExp, kSumSquare };
 
 // The input shape as runs of kept or reduced axes, and where each run moves the output.
@@ -240,7 +230,7 @@ bool float_only(ReduceKind kind) { return kind == ReduceKind::kLogSum || kind ==
 
 template <ReduceKind kKind>
 Status reduce(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(require_inputs(ctx, {"data"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"data"}));
   const auto& attrs = ctx.attrs<ops::ReduceAttrs>();
   const Tensor& x = ctx.input(0);
   FULCRUM_ASSIGN_OR_RETURN(std::vector<bool> reduced, reduced_axes(ctx, attrs, x.rank()));

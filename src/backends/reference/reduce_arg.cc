@@ -11,16 +11,6 @@
 namespace fulcrum::backends::reference {
 namespace {
 
-// Kernels index their inputs directly: a node lacking a required one gets an error, not a crash.
-Status require_inputs(const KernelContext& ctx, std::initializer_list<const char*> names) {
-  size_t i = 0;
-  for (const char* name : names) {
-    if (!ctx.has_input(i)) return invalid_argument("required input {} ('{}') is missing", i, name);
-    ++i;
-  }
-  return Status::ok();
-}
-
 template <class T>
 bool is_nan(T v) {
   if constexpr (std::is_floating_point_v<T>)
@@ -41,7 +31,7 @@ bool replaces(T v, T best, bool last) {
 
 template <bool kMax>
 Status arg_reduce(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(require_inputs(ctx, {"data"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"data"}));
   const auto& attrs = ctx.attrs<ops::ArgReduceAttrs>();
   const Tensor& x = ctx.input(0);
   if (x.rank() == 0) return invalid_argument("input 'data' must have rank >= 1, got a scalar");

@@ -16,16 +16,6 @@ namespace {
 
 using ops::ScatterReduction;
 
-// Kernels index their inputs directly: a node lacking a required one gets an error, not a crash.
-Status require_inputs(const KernelContext& ctx, std::initializer_list<const char*> names) {
-  size_t i = 0;
-  for (const char* name : names) {
-    if (!ctx.has_input(i)) return invalid_argument("required input {} ('{}') is missing", i, name);
-    ++i;
-  }
-  return Status::ok();
-}
-
 Result<std::vector<int64_t>> read_indices(const Tensor& t) {
   if (t.dtype() != DType::kInt32 && t.dtype() != DType::kInt64)
     return invalid_argument("input 'indices' must be int32 or int64, got {}", dtype_name(t.dtype()));
@@ -85,7 +75,7 @@ Status scatter_into_copy(KernelContext& ctx, ScatterReduction reduction, Apply a
 }
 
 Status scatter_elements(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(require_inputs(ctx, {"data", "indices", "updates"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"data", "indices", "updates"}));
   const auto& attrs = ctx.attrs<ops::ScatterElementsAttrs>();
   const Tensor& data = ctx.input(0);
   const Tensor& index_tensor = ctx.input(1);
@@ -116,7 +106,7 @@ Status scatter_elements(KernelContext& ctx) {
 }
 
 Status scatter_nd(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(require_inputs(ctx, {"data", "indices", "updates"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"data", "indices", "updates"}));
   const ScatterReduction reduction = ctx.attrs<ops::ScatterNDAttrs>().reduction;
   const Tensor& data = ctx.input(0);
   const Tensor& index_tensor = ctx.input(1);

@@ -18,7 +18,7 @@ using tensor_kernels::permute;
 using tensor_kernels::strided_copy;
 
 Status transpose(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(tensor_kernels::require_inputs(ctx, {"data"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"data"}));
   const Tensor& x = ctx.input(0);
   FULCRUM_ASSIGN_OR_RETURN(auto perm, ops::transpose_perm(x.rank(), ctx.attrs<ops::TransposeAttrs>().perm));
   ctx.set_output(0, permute(x, x.shape(), perm));
@@ -84,7 +84,7 @@ Result<std::optional<std::vector<int64_t>>> split_of(const KernelContext& ctx) {
 }
 
 Status split(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(tensor_kernels::require_inputs(ctx, {"input"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"input"}));
   const auto& attrs = ctx.attrs<ops::SplitAttrs>();
   const Tensor& x = ctx.input(0);
   if (attrs.axis < -x.rank() || attrs.axis >= x.rank())
@@ -110,7 +110,7 @@ Status split(KernelContext& ctx) {
 }
 
 Status slice(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(tensor_kernels::require_inputs(ctx, {"data"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"data"}));
   const Tensor& x = ctx.input(0);
   std::vector<int64_t> starts, ends, axes, steps;
   if (ctx.opset() < 10) {
@@ -146,7 +146,7 @@ Status slice(KernelContext& ctx) {
 }
 
 Status expand(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(tensor_kernels::require_inputs(ctx, {"input"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"input"}));
   const Tensor& x = ctx.input(0);
   FULCRUM_ASSIGN_OR_RETURN(std::vector<int64_t> target, int_list_input(ctx, 1, "'shape'"));
   for (int64_t d : target)
@@ -160,7 +160,7 @@ Status expand(KernelContext& ctx) {
 // The output of Tile, viewed as [r0, d0, r1, d1, ...], reads the input with stride 0 on
 // every repeat axis.
 Status tile(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(tensor_kernels::require_inputs(ctx, {"input"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"input"}));
   const Tensor& x = ctx.input(0);
   FULCRUM_ASSIGN_OR_RETURN(std::vector<int64_t> repeats, int_list_input(ctx, 1, "'repeats'"));
   if (static_cast<int64_t>(repeats.size()) != x.rank())
@@ -187,7 +187,7 @@ Status check_4d(const Tensor& x) {
 }
 
 Status depth_to_space(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(tensor_kernels::require_inputs(ctx, {"input"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"input"}));
   const auto& attrs = ctx.attrs<ops::DepthToSpaceAttrs>();
   const Tensor& x = ctx.input(0);
   FULCRUM_RETURN_IF_ERROR(check_4d(x));
@@ -202,7 +202,7 @@ Status depth_to_space(KernelContext& ctx) {
 }
 
 Status space_to_depth(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(tensor_kernels::require_inputs(ctx, {"input"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"input"}));
   const int64_t b = ctx.attrs<ops::SpaceToDepthAttrs>().blocksize;
   const Tensor& x = ctx.input(0);
   FULCRUM_RETURN_IF_ERROR(check_4d(x));

@@ -37,7 +37,7 @@ Status constant_of_shape(KernelContext& ctx) {
 }
 
 Status range(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(tensor_kernels::require_inputs(ctx, {"start", "limit", "delta"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"start", "limit", "delta"}));
   const char* names[] = {"'start'", "'limit'", "'delta'"};
   for (size_t i = 0; i < 3; ++i) {
     const Tensor& t = ctx.input(i);
@@ -72,7 +72,7 @@ Status range(KernelContext& ctx) {
 }
 
 Status eye_like(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(tensor_kernels::require_inputs(ctx, {"input"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"input"}));
   const auto& attrs = ctx.attrs<ops::EyeLikeAttrs>();
   const Tensor& x = ctx.input(0);
   if (x.rank() != 2) return invalid_argument("input must be 2-D, got shape {}", shape_to_string(x.shape()));
@@ -102,7 +102,7 @@ Result<int64_t> one_hot_depth(const Tensor& t) {
 }
 
 Status one_hot(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(tensor_kernels::require_inputs(ctx, {"indices", "depth", "values"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"indices", "depth", "values"}));
   const Tensor& indices = ctx.input(0);
   const Tensor& values = ctx.input(2);
   FULCRUM_ASSIGN_OR_RETURN(int64_t depth, one_hot_depth(ctx.input(1)));
@@ -141,7 +141,7 @@ Status one_hot(KernelContext& ctx) {
 }
 
 Status trilu(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(tensor_kernels::require_inputs(ctx, {"input"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"input"}));
   const bool upper = ctx.attrs<ops::TriluAttrs>().upper;
   const Tensor& x = ctx.input(0);
   if (x.rank() < 2) return invalid_argument("input must have rank >= 2, got shape {}", shape_to_string(x.shape()));
@@ -185,7 +185,7 @@ void cum_sum_impl(const T* in, T* out, int64_t outer, int64_t dim, int64_t inner
 }
 
 Status cum_sum(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(tensor_kernels::require_inputs(ctx, {"x"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"x"}));
   const auto& attrs = ctx.attrs<ops::CumSumAttrs>();
   const Tensor& x = ctx.input(0);
   FULCRUM_ASSIGN_OR_RETURN(int64_t axis, int_scalar_input(ctx, 1, "'axis'"));

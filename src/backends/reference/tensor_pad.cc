@@ -93,7 +93,7 @@ void fill_padded(const Tensor& x, const std::vector<std::vector<int64_t>>& maps,
 }
 
 Status pad(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(tensor_kernels::require_inputs(ctx, {"data"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"data"}));
   const auto& attrs = ctx.attrs<ops::PadAttrs>();
   const Tensor& x = ctx.input(0);
   std::vector<int64_t> pads = attrs.pads, axes;

@@ -28,7 +28,7 @@ Result<std::vector<int64_t>> selected_indices(const Tensor& condition, int64_t d
 }
 
 Status compress(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(tensor_kernels::require_inputs(ctx, {"input", "condition"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"input", "condition"}));
   const auto& attrs = ctx.attrs<ops::CompressAttrs>();
   Tensor x = ctx.input(0);
   int64_t axis = 0;
@@ -57,7 +57,7 @@ Status compress(KernelContext& ctx) {
 }
 
 Status reverse_sequence(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(tensor_kernels::require_inputs(ctx, {"input"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"input"}));
   const auto& attrs = ctx.attrs<ops::ReverseSequenceAttrs>();
   const Tensor& x = ctx.input(0);
   if (x.rank() < 2) return invalid_argument("input must have rank >= 2, got shape {}", shape_to_string(x.shape()));
@@ -106,7 +106,7 @@ Result<std::vector<bool>> nonzero_mask(const Tensor& x) {
 // Output [rank, count] of int64 coordinates in row-major order. A scalar is treated as a
 // one-element vector (numpy's old behaviour, and onnxruntime's).
 Status non_zero(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(tensor_kernels::require_inputs(ctx, {"X"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"X"}));
   const Tensor& x = ctx.input(0);
   FULCRUM_ASSIGN_OR_RETURN(std::vector<bool> mask, nonzero_mask(x));
   const Shape dims = x.rank() == 0 ? Shape{1} : x.shape();

@@ -121,15 +121,6 @@ Tensor scalar_of(DType dtype, double value) {
   return t;
 }
 
-Status require_inputs(const KernelContext& ctx, std::initializer_list<const char*> names) {
-  size_t i = 0;
-  for (const char* name : names) {
-    if (!ctx.has_input(i)) return invalid_argument("input '{}' (#{}) is missing", name, i);
-    ++i;
-  }
-  return Status::ok();
-}
-
 Result<std::vector<int64_t>> int_list_input(const KernelContext& ctx, size_t i, std::string_view what) {
   if (!ctx.has_input(i)) return invalid_argument("input {} is missing", what);
   const Tensor& t = ctx.input(i);

@@ -24,9 +24,6 @@ void strided_copy(const void* src, const std::vector<int64_t>& src_strides, cons
 // permuted: output axis d is view axis perm[d]. Transpose, DepthToSpace and SpaceToDepth.
 Tensor permute(const Tensor& in, const Shape& view_shape, const std::vector<int64_t>& perm);
 
-// Checks that the first names.size() inputs are present; errors name the missing one.
-Status require_inputs(const KernelContext& ctx, std::initializer_list<const char*> names);
-
 // Reads input i, which must be an integer scalar or 1-D tensor, as int64 values; `what`
 // names the input in errors ("'shape'").
 Result<std::vector<int64_t>> int_list_input(const KernelContext& ctx, size_t i, std::string_view what);

@@ -18,13 +18,13 @@ Status constant(KernelContext& ctx) {
 }
 
 Status identity(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(tensor_kernels::require_inputs(ctx, {"input"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"input"}));
   ctx.set_output(0, ctx.input(0));
   return Status::ok();
 }
 
 Status reshape(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(tensor_kernels::require_inputs(ctx, {"data"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"data"}));
   const auto& attrs = ctx.attrs<ops::ReshapeAttrs>();
   const Tensor& x = ctx.input(0);
   std::vector<int64_t> spec;
@@ -39,7 +39,7 @@ Status reshape(KernelContext& ctx) {
 }
 
 Status flatten(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(tensor_kernels::require_inputs(ctx, {"input"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"input"}));
   const Tensor& x = ctx.input(0);
   FULCRUM_ASSIGN_OR_RETURN(Shape shape, ops::flatten_output_shape(x.shape(), ctx.attrs<ops::FlattenAttrs>().axis));
   ctx.set_output(0, x.reshaped(std::move(shape)));
@@ -55,7 +55,7 @@ Result<std::optional<std::vector<int64_t>>> axes_of(const KernelContext& ctx) {
 }
 
 Status squeeze(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(tensor_kernels::require_inputs(ctx, {"data"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"data"}));
   const Tensor& x = ctx.input(0);
   FULCRUM_ASSIGN_OR_RETURN(auto axes, axes_of(ctx));
   FULCRUM_ASSIGN_OR_RETURN(Shape shape, ops::squeeze_output_shape(x.shape(), axes));
@@ -64,7 +64,7 @@ Status squeeze(KernelContext& ctx) {
 }
 
 Status unsqueeze(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(tensor_kernels::require_inputs(ctx, {"data"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"data"}));
   const Tensor& x = ctx.input(0);
   FULCRUM_ASSIGN_OR_RETURN(auto axes, axes_of(ctx));
   if (!axes) return invalid_argument("input 'axes' is required");
@@ -74,7 +74,7 @@ Status unsqueeze(KernelContext& ctx) {
 }
 
 Status shape(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(tensor_kernels::require_inputs(ctx, {"data"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"data"}));
   const auto& attrs = ctx.attrs<ops::ShapeAttrs>();
   const Shape& in = ctx.input(0).shape();
   auto [start, end] = ops::shape_op_range(static_cast<int64_t>(in.size()), attrs.start, attrs.end);
@@ -84,7 +84,7 @@ Status shape(KernelContext& ctx) {
 }
 
 Status size(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(tensor_kernels::require_inputs(ctx, {"data"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"data"}));
   ctx.set_output(0, Tensor::from_vector<int64_t>(DType::kInt64, {}, {ctx.input(0).numel()}));
   return Status::ok();
 }

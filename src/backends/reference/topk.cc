@@ -13,16 +13,6 @@
 namespace fulcrum::backends::reference {
 namespace {
 
-// Kernels index their inputs directly: a node lacking a required one gets an error, not a crash.
-Status require_inputs(const KernelContext& ctx, std::initializer_list<const char*> names) {
-  size_t i = 0;
-  for (const char* name : names) {
-    if (!ctx.has_input(i)) return invalid_argument("required input {} ('{}') is missing", i, name);
-    ++i;
-  }
-  return Status::ok();
-}
-
 // a sorts before b: the larger (or smaller) value first, NaN counting as the largest value
 // so that the order stays a strict weak ordering; equal values keep their index order.
 template <class T>
@@ -50,7 +40,7 @@ Result<int64_t> read_k(const KernelContext& ctx) {
 }
 
 Status topk(KernelContext& ctx) {
-  FULCRUM_RETURN_IF_ERROR(require_inputs(ctx, {"X"}));
+  FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"X"}));
   const auto& attrs = ctx.attrs<ops::TopKAttrs>();
   const Tensor& x = ctx.input(0);
   if (x.rank() == 0) return invalid_argument("input 'X' must have rank >= 1, got a scalar");
