@@ -208,7 +208,8 @@ int main(int argc, char** argv) {
     std::printf("\nFailed:\n");
     for (const auto& f : failures) std::printf("  %s\n", f.c_str());
   }
-  std::printf("\nonnx node tests: %d passed, %d failed, %d skipped\n", passed, failed, skipped);
+  std::printf("\n%s\n", data_dir.c_str());
+  std::printf("conformance: %d passed, %d failed, %d skipped\n", passed, failed, skipped);
   if (failed > 0) return 1;
   if (passed < min_pass) {
     std::printf("fewer than the required %d tests pass\n", min_pass);
