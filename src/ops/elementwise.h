@@ -57,9 +57,5 @@ struct CastAttrs : OpAttrs {
   std::string to_name;           // the ONNX name of the target type, for messages
 };
 
-// ONNX TensorProto.DataType code -> DType (kUndefined for string, complex, float8...).
-DType dtype_from_onnx_code(int64_t code);
-// "FLOAT", "STRING"...: the ONNX spelling of a TensorProto.DataType code.
-std::string onnx_type_name(int64_t code);
 
 }  // namespace fulcrum::ops

@@ -3,19 +3,16 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "ops/onnx_types.h"
 
 namespace fulcrum::ops {
 namespace {
 
-// ONNX TensorProto dtype codes a quantized output may name.
-DType dtype_from_onnx_code(int64_t code) {
-  switch (code) {
-    case 2: return DType::kUInt8;
-    case 3: return DType::kInt8;
-    case 4: return DType::kUInt16;
-    case 5: return DType::kInt16;
-    default: return DType::kUndefined;
-  }
+// The dtypes a quantized output may name (kUndefined for any other ONNX type code).
+DType quantized_dtype_from_onnx_code(int64_t code) {
+  DType d = dtype_from_onnx_code(code);
+  bool quantized = d == DType::kUInt8 || d == DType::kInt8 || d == DType::kUInt16 || d == DType::kInt16;
+  return quantized ? d : DType::kUndefined;
 }
 
 Result<std::shared_ptr<const OpAttrs>> parse_quantize(const Attributes& attrs, int64_t opset) {
@@ -27,7 +24,7 @@ Result<std::shared_ptr<const OpAttrs>> parse_quantize(const Attributes& attrs, i
   const int64_t code = r.i("output_dtype", 0);
   if (!r.status().is_ok()) return r.status();
   if (code != 0) {
-    a->output_dtype = dtype_from_onnx_code(code);
+    a->output_dtype = quantized_dtype_from_onnx_code(code);
     if (a->output_dtype == DType::kUndefined)
       return unimplemented("attribute 'output_dtype' {} is not a supported quantized type (uint8, int8, uint16, int16)",
                            code);

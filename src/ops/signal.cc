@@ -1,7 +1,7 @@
 #include "ops/signal.h"
 
 #include "core/error.h"
-#include "ops/elementwise.h"
+#include "ops/onnx_types.h"
 
 namespace fulcrum::ops {
 namespace {

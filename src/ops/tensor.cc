@@ -3,32 +3,12 @@
 #include <string>
 
 #include "core/error.h"
+#include "ops/onnx_types.h"
 
 namespace fulcrum::ops {
 namespace {
 
 using ParsedAttrs = Result<std::shared_ptr<const OpAttrs>>;
-
-// The DType of an ONNX TensorProto.DataType number, or kUndefined for one Fulcrum has no
-// DType for (string, complex, float8).
-DType dtype_from_onnx_enum(int64_t onnx_type) {
-  switch (onnx_type) {
-    case 1: return DType::kFloat32;
-    case 2: return DType::kUInt8;
-    case 3: return DType::kInt8;
-    case 4: return DType::kUInt16;
-    case 5: return DType::kInt16;
-    case 6: return DType::kInt32;
-    case 7: return DType::kInt64;
-    case 9: return DType::kBool;
-    case 10: return DType::kFloat16;
-    case 11: return DType::kFloat64;
-    case 12: return DType::kUInt32;
-    case 13: return DType::kUInt64;
-    case 16: return DType::kBFloat16;
-    default: return DType::kUndefined;
-  }
-}
 
 // Constant carries its value in exactly one of several attributes; string and sparse
 // values have no Tensor representation, so they are unsupported rather than invalid.
@@ -66,7 +46,7 @@ ParsedAttrs parse_eye_like(const Attributes& attrs, int64_t) {
   out->k = r.i("k", 0);
   if (r.has("dtype")) {
     int64_t onnx_type = r.i("dtype", 0);
-    out->dtype = dtype_from_onnx_enum(onnx_type);
+    out->dtype = dtype_from_onnx_code(onnx_type);
     if (r.status().is_ok() && out->dtype == DType::kUndefined)
       return unimplemented("attribute 'dtype' = {} names an ONNX type Fulcrum does not support", onnx_type);
   }

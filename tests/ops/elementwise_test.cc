@@ -4,6 +4,7 @@
 #include "core/float16.h"
 #include "op_test_util.h"
 #include "ops/elementwise.h"
+#include "ops/onnx_types.h"
 
 namespace fulcrum::testing {
 namespace {
@@ -407,11 +408,7 @@ TEST(ElementwiseWhere, BroadcastsAllThree) {
 
 // --- Cast ---------------------------------------------------------------------------------
 
-int64_t onnx_code(const char* name) {
-  for (int64_t c = 1; c < 24; ++c)
-    if (ops::onnx_type_name(c) == name) return c;
-  return 0;
-}
+int64_t onnx_code(const char* name) { return ops::onnx_code_from_name(name); }
 
 TEST(ElementwiseCast, FloatToIntTruncatesAndSaturates) {
   auto x = make_tensor<float>({5}, {2.7f, -2.7f, 1e10f, kNaN, -1e10f});

@@ -9,29 +9,13 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "ops/onnx_types.h"
 
 namespace fulcrum::frontend::onnx {
 
 using ::onnx::TensorProto;
 
-DType dtype_from_onnx(int32_t onnx_type) {
-  switch (onnx_type) {
-    case TensorProto::FLOAT: return DType::kFloat32;
-    case TensorProto::FLOAT16: return DType::kFloat16;
-    case TensorProto::BFLOAT16: return DType::kBFloat16;
-    case TensorProto::DOUBLE: return DType::kFloat64;
-    case TensorProto::INT8: return DType::kInt8;
-    case TensorProto::UINT8: return DType::kUInt8;
-    case TensorProto::INT16: return DType::kInt16;
-    case TensorProto::UINT16: return DType::kUInt16;
-    case TensorProto::INT32: return DType::kInt32;
-    case TensorProto::UINT32: return DType::kUInt32;
-    case TensorProto::INT64: return DType::kInt64;
-    case TensorProto::UINT64: return DType::kUInt64;
-    case TensorProto::BOOL: return DType::kBool;
-    default: return DType::kUndefined;
-  }
-}
+DType dtype_from_onnx(int32_t onnx_type) { return ops::dtype_from_onnx_code(onnx_type); }
 
 namespace {
 
