@@ -57,5 +57,4 @@ struct CastAttrs : OpAttrs {
   std::string to_name;           // the ONNX name of the target type, for messages
 };
 
-
 }  // namespace fulcrum::ops

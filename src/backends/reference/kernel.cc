@@ -2,8 +2,8 @@
 
 #include <map>
 
-#include "core/error.h"
 #include <string>
+#include "core/error.h"
 
 namespace fulcrum::backends::reference {
 namespace {
