@@ -162,3 +162,19 @@ def test_short_external_data_file_is_named(fulcrum_bin, tmp_path):
 def test_bad_input_spec(fulcrum_bin, model, tmp_path):
     r = run_fulcrum(fulcrum_bin, "run", model, "--input", "x", "--output-dir", str(tmp_path / "o"))
     expect_error(r, "NAME=FILE.npy")
+
+
+def test_implicit_einsum_does_not_crash_shape_inference(fulcrum_bin, tmp_path):
+    # libonnx 1.12's shape inference aborts on this equation; the importer must avoid it.
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])
+    node = helper.make_node("Einsum", ["x"], ["y"], equation="Yc")
+    model = helper.make_model(helper.make_graph([node], "g", [x], [y]),
+                              opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
+    path = tmp_path / "einsum.onnx"
+    onnx.save(model, path)
+    xs = tmp_path / "x.npy"
+    np.save(xs, np.arange(6, dtype=np.float32).reshape(2, 3))
+    r = run_fulcrum(fulcrum_bin, "run", str(path), "--input", f"x={xs}", "--output-dir", str(tmp_path / "o"))
+    assert r.returncode == 0, r.stderr
+    np.testing.assert_array_equal(np.load(tmp_path / "o" / "y.npy"), np.load(xs))
