@@ -34,21 +34,6 @@ Result<LossLayout> loss_layout(const Tensor& scores, const Tensor& target, const
   return l;
 }
 
-std::vector<double> to_doubles(const Tensor& t) {
-  std::vector<double> out(static_cast<size_t>(t.numel()));
-  for (size_t i = 0; i < out.size(); ++i) out[i] = read_as_double(t, static_cast<int64_t>(i));
-  return out;
-}
-
-Status write_doubles(KernelContext& ctx, size_t index, DType dtype, Shape shape, const std::vector<double>& values) {
-  return visit_float(dtype, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    T* out = ctx.allocate_output(index, dtype, std::move(shape)).template mutable_data<T>();
-    for (size_t i = 0; i < values.size(); ++i) out[i] = static_cast<T>(values[i]);
-    return Status::ok();
-  });
-}
-
 // Output 0 from log-probabilities laid out as [N, C, D]; target is input 1, weight input 2.
 Status write_loss(KernelContext& ctx, const LossLayout& l, const std::vector<double>& log_prob, DType dtype) {
   const auto& a = ctx.attrs<ops::LossAttrs>();
@@ -59,7 +44,7 @@ Status write_loss(KernelContext& ctx, const LossLayout& l, const std::vector<dou
     if (w.rank() != 1 || w.dim(0) != l.classes)
       return invalid_argument("input 'weight' has shape {}, expected [{}] (one per class)", shape_to_string(w.shape()),
                               l.classes);
-    class_weight = to_doubles(w);
+    class_weight = read_doubles(w);
   }
   std::vector<double> loss(static_cast<size_t>(target.numel())), weight(loss.size());
   for (int64_t n = 0; n < l.n; ++n)
@@ -88,7 +73,7 @@ Status nll_loss(KernelContext& ctx) {
   const Tensor& x = ctx.input(0);
   if (x.dtype() != DType::kFloat32 && x.dtype() != DType::kFloat64) return unsupported_dtype(x.dtype());
   FULCRUM_ASSIGN_OR_RETURN(LossLayout l, loss_layout(x, ctx.input(1), "input"));
-  return write_loss(ctx, l, to_doubles(x), x.dtype());
+  return write_loss(ctx, l, read_doubles(x), x.dtype());
 }
 
 // Inputs: scores, labels, weights (optional). Outputs: loss, log_prob (optional), the
@@ -97,7 +82,7 @@ Status softmax_cross_entropy_loss(KernelContext& ctx) {
   const Tensor& x = ctx.input(0);
   if (x.dtype() != DType::kFloat32 && x.dtype() != DType::kFloat64) return unsupported_dtype(x.dtype());
   FULCRUM_ASSIGN_OR_RETURN(LossLayout l, loss_layout(x, ctx.input(1), "scores"));
-  std::vector<double> log_prob = to_doubles(x);
+  std::vector<double> log_prob = read_doubles(x);
   for (int64_t n = 0; n < l.n; ++n)
     for (int64_t d = 0; d < l.positions; ++d) {
       auto at = [&](int64_t c) -> double& {

@@ -18,29 +18,8 @@ Result<std::vector<double>> float_values(const Tensor& t, const char* name, int6
   if (expected >= 0 && t.numel() != expected)
     return invalid_argument("input '{}' has shape {}, expected {} elements", name, shape_to_string(t.shape()),
                             expected);
-  std::vector<double> out(static_cast<size_t>(t.numel()));
-  if (t.dtype() == DType::kFloat16 || t.dtype() == DType::kBFloat16) {
-    const uint16_t* p = t.data<uint16_t>();
-    for (size_t i = 0; i < out.size(); ++i)
-      out[i] = t.dtype() == DType::kFloat16 ? half_to_float(p[i]) : bfloat16_to_float(p[i]);
-    return out;
-  }
-  FULCRUM_RETURN_IF_ERROR(visit_float(t.dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<double>(t.data<T>()[i]);
-    return Status::ok();
-  }));
-  return out;
-}
-
-// Writes doubles into a new output of the given float dtype and shape.
-Status write_output(KernelContext& ctx, size_t index, DType dtype, Shape shape, const std::vector<double>& values) {
-  return visit_float(dtype, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    T* out = ctx.allocate_output(index, dtype, std::move(shape)).template mutable_data<T>();
-    for (size_t i = 0; i < values.size(); ++i) out[i] = static_cast<T>(values[i]);
-    return Status::ok();
-  });
+  if (!is_float_dtype(t.dtype())) return unsupported_dtype(t.dtype());
+  return read_doubles(t);
 }
 
 // Per-group mean and population variance of x seen as [outer, groups, count], reducing
@@ -111,7 +90,7 @@ Status batch_norm(KernelContext& ctx) {
         y[i] = scale[c] * (xs[i] - used.mean[c]) * inv_std + bias[c];
       }
     }
-  FULCRUM_RETURN_IF_ERROR(write_output(ctx, 0, x.dtype(), x.shape(), y));
+  FULCRUM_RETURN_IF_ERROR(write_doubles(ctx, 0, x.dtype(), x.shape(), y));
   if (!training) return Status::ok();
   // Running statistics: the given ones moved towards the batch's by (1 - momentum).
   std::vector<double> running_mean(mean.size()), running_var(var.size());
@@ -120,9 +99,9 @@ Status batch_norm(KernelContext& ctx) {
     running_var[c] = var[c] * a.momentum + used.var[c] * (1.0 - a.momentum);
   }
   if (ctx.wants_output(1))
-    FULCRUM_RETURN_IF_ERROR(write_output(ctx, 1, ctx.input(3).dtype(), ctx.input(3).shape(), running_mean));
+    FULCRUM_RETURN_IF_ERROR(write_doubles(ctx, 1, ctx.input(3).dtype(), ctx.input(3).shape(), running_mean));
   if (ctx.wants_output(2))
-    FULCRUM_RETURN_IF_ERROR(write_output(ctx, 2, ctx.input(4).dtype(), ctx.input(4).shape(), running_var));
+    FULCRUM_RETURN_IF_ERROR(write_doubles(ctx, 2, ctx.input(4).dtype(), ctx.input(4).shape(), running_var));
   return Status::ok();
 }
 
@@ -146,7 +125,7 @@ Status instance_norm(KernelContext& ctx) {
       y[i] = scale[c] * (xs[i] - m.mean[static_cast<size_t>(p)]) * inv_std + bias[c];
     }
   }
-  return write_output(ctx, 0, x.dtype(), x.shape(), y);
+  return write_doubles(ctx, 0, x.dtype(), x.shape(), y);
 }
 
 // Scale and B must broadcast to X's shape, as LayerNormalization's function body multiplies
@@ -188,12 +167,12 @@ Status layer_norm(KernelContext& ctx) {
         (xs[static_cast<size_t>(i)] - m.mean[r]) * inv_std[r] * scale[static_cast<size_t>(off[0])] +
         bias[static_cast<size_t>(off[1])];
   });
-  FULCRUM_RETURN_IF_ERROR(write_output(ctx, 0, x.dtype(), x.shape(), y));
+  FULCRUM_RETURN_IF_ERROR(write_doubles(ctx, 0, x.dtype(), x.shape(), y));
   // Mean and InvStdDev keep X's leading axes and have 1 for each normalised one.
   Shape stat_shape = x.shape();
   for (int64_t d = *axis; d < x.rank(); ++d) stat_shape[static_cast<size_t>(d)] = 1;
-  if (ctx.wants_output(1)) FULCRUM_RETURN_IF_ERROR(write_output(ctx, 1, a.stash_dtype, stat_shape, m.mean));
-  if (ctx.wants_output(2)) FULCRUM_RETURN_IF_ERROR(write_output(ctx, 2, a.stash_dtype, stat_shape, inv_std));
+  if (ctx.wants_output(1)) FULCRUM_RETURN_IF_ERROR(write_doubles(ctx, 1, a.stash_dtype, stat_shape, m.mean));
+  if (ctx.wants_output(2)) FULCRUM_RETURN_IF_ERROR(write_doubles(ctx, 2, a.stash_dtype, stat_shape, inv_std));
   return Status::ok();
 }
 
@@ -218,7 +197,7 @@ Status lrn(KernelContext& ctx) {
         y[at(b, c, s)] =
             xs[at(b, c, s)] / std::pow(a.bias + a.alpha / static_cast<double>(a.size) * square_sum, a.beta);
       }
-  return write_output(ctx, 0, x.dtype(), x.shape(), y);
+  return write_doubles(ctx, 0, x.dtype(), x.shape(), y);
 }
 
 // MeanVarianceNormalization: (X - mean) / (sqrt(variance) + 1e-9) over `axes`, the epsilon
@@ -245,7 +224,7 @@ Status mean_variance_norm(KernelContext& ctx) {
   for (double& v : var) v /= count;
   std::vector<double> y(xs.size());
   each([&](size_t i, size_t g) { y[i] = (xs[i] - mean[g]) / (std::sqrt(var[g]) + 1e-9); });
-  return write_output(ctx, 0, x.dtype(), x.shape(), y);
+  return write_doubles(ctx, 0, x.dtype(), x.shape(), y);
 }
 
 FULCRUM_REFERENCE_KERNEL(BatchNormalization, batch_norm);

@@ -10,41 +10,6 @@
 namespace fulcrum::backends::reference::rnn {
 namespace {
 
-bool is_float_dtype(DType t) {
-  return t == DType::kFloat32 || t == DType::kFloat64 || t == DType::kFloat16 || t == DType::kBFloat16;
-}
-
-// A float tensor's values as doubles (the dtype was checked by the caller).
-std::vector<double> to_doubles(const Tensor& t) {
-  std::vector<double> out(static_cast<size_t>(t.numel()));
-  if (t.dtype() == DType::kFloat16 || t.dtype() == DType::kBFloat16) {
-    const uint16_t* p = t.data<uint16_t>();
-    for (size_t i = 0; i < out.size(); ++i)
-      out[i] = t.dtype() == DType::kFloat16 ? half_to_float(p[i]) : bfloat16_to_float(p[i]);
-    return out;
-  }
-  for (size_t i = 0; i < out.size(); ++i) out[i] = read_as_double(t, static_cast<int64_t>(i));
-  return out;
-}
-
-Status write_output(KernelContext& ctx, size_t index, DType dtype, Shape shape, const std::vector<double>& values) {
-  Tensor& out = ctx.allocate_output(index, dtype, std::move(shape));
-  if (dtype == DType::kFloat16 || dtype == DType::kBFloat16) {
-    uint16_t* p = out.mutable_data<uint16_t>();
-    for (size_t i = 0; i < values.size(); ++i) {
-      const float v = static_cast<float>(values[i]);
-      p[i] = dtype == DType::kFloat16 ? float_to_half(v) : float_to_bfloat16(v);
-    }
-    return Status::ok();
-  }
-  return visit_float(dtype, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    T* p = out.template mutable_data<T>();
-    for (size_t i = 0; i < values.size(); ++i) p[i] = static_cast<T>(values[i]);
-    return Status::ok();
-  });
-}
-
 // [a, b, c] -> [b, a, c]: moves between the batch-first and sequence/direction-first layouts.
 std::vector<double> swap_leading_axes(const std::vector<double>& v, int64_t a, int64_t b, int64_t c) {
   std::vector<double> out(v.size());
@@ -77,11 +42,11 @@ Result<std::vector<double>> read_initial_state(const KernelContext& ctx, const o
   if (attrs.batch_first) {
     FULCRUM_RETURN_IF_ERROR(
         check_input(ctx, slot, name, in.dtype, {b, d, h}, "[batch_size, num_directions, hidden_size] for layout=1"));
-    return swap_leading_axes(to_doubles(ctx.input(slot)), b, d, h);
+    return swap_leading_axes(read_doubles(ctx.input(slot)), b, d, h);
   }
   FULCRUM_RETURN_IF_ERROR(
       check_input(ctx, slot, name, in.dtype, {d, b, h}, "[num_directions, batch_size, hidden_size]"));
-  return to_doubles(ctx.input(slot));
+  return read_doubles(ctx.input(slot));
 }
 
 Result<std::vector<int64_t>> read_lengths(const KernelContext& ctx, const RecurrentInputs& in) {
@@ -199,15 +164,15 @@ Result<RecurrentInputs> read_inputs(const KernelContext& ctx, const ops::Recurre
   const std::string r_meaning = fmt::format("[num_directions, {}*hidden_size, hidden_size]", gates);
   FULCRUM_RETURN_IF_ERROR(check_input(ctx, kW, "W", in.dtype, {d, gh, in.input_size}, w_meaning.c_str()));
   FULCRUM_RETURN_IF_ERROR(check_input(ctx, kR, "R", in.dtype, {d, gh, in.hidden}, r_meaning.c_str()));
-  in.x = to_doubles(ctx.input(kX));
+  in.x = read_doubles(ctx.input(kX));
   if (attrs.batch_first) in.x = swap_leading_axes(in.x, in.batch, in.seq_length, in.input_size);
-  in.w = to_doubles(ctx.input(kW));
-  in.r = to_doubles(ctx.input(kR));
+  in.w = read_doubles(ctx.input(kW));
+  in.r = read_doubles(ctx.input(kR));
   in.b.assign(static_cast<size_t>(d * 2 * gh), 0.0);
   if (ctx.has_input(kB)) {
     const std::string meaning = fmt::format("[num_directions, {}*hidden_size]", 2 * gates);
     FULCRUM_RETURN_IF_ERROR(check_input(ctx, kB, "B", in.dtype, {d, 2 * gh}, meaning.c_str()));
-    in.b = to_doubles(ctx.input(kB));
+    in.b = read_doubles(ctx.input(kB));
   }
   FULCRUM_ASSIGN_OR_RETURN(in.lengths, read_lengths(ctx, in));
   FULCRUM_ASSIGN_OR_RETURN(in.initial_h, read_initial_state(ctx, attrs, in, kInitialH, "initial_h"));
@@ -216,7 +181,7 @@ Result<RecurrentInputs> read_inputs(const KernelContext& ctx, const ops::Recurre
   in.p.assign(static_cast<size_t>(d * 3 * in.hidden), 0.0);
   if (ctx.has_input(kP)) {
     FULCRUM_RETURN_IF_ERROR(check_input(ctx, kP, "P", in.dtype, {d, 3 * in.hidden}, "[num_directions, 3*hidden_size]"));
-    in.p = to_doubles(ctx.input(kP));
+    in.p = read_doubles(ctx.input(kP));
   }
   return in;
 }
@@ -257,18 +222,18 @@ Status run_recurrence(KernelContext& ctx, const ops::RecurrentAttrs& attrs, cons
   }
   if (ctx.wants_output(0)) {
     if (attrs.batch_first) {
-      FULCRUM_RETURN_IF_ERROR(write_output(ctx, 0, in.dtype, {batch, seq, dirs, hidden}, batch_first_y(in, out.y)));
+      FULCRUM_RETURN_IF_ERROR(write_doubles(ctx, 0, in.dtype, {batch, seq, dirs, hidden}, batch_first_y(in, out.y)));
     } else {
-      FULCRUM_RETURN_IF_ERROR(write_output(ctx, 0, in.dtype, {seq, dirs, batch, hidden}, out.y));
+      FULCRUM_RETURN_IF_ERROR(write_doubles(ctx, 0, in.dtype, {seq, dirs, batch, hidden}, out.y));
     }
   }
   const Shape state_shape = attrs.batch_first ? Shape{batch, dirs, hidden} : Shape{dirs, batch, hidden};
   auto final_state = [&](const std::vector<double>& v) {
     return attrs.batch_first ? swap_leading_axes(v, dirs, batch, hidden) : v;
   };
-  if (ctx.wants_output(1)) FULCRUM_RETURN_IF_ERROR(write_output(ctx, 1, in.dtype, state_shape, final_state(out.y_h)));
+  if (ctx.wants_output(1)) FULCRUM_RETURN_IF_ERROR(write_doubles(ctx, 1, in.dtype, state_shape, final_state(out.y_h)));
   if (with_cell && ctx.wants_output(2))
-    FULCRUM_RETURN_IF_ERROR(write_output(ctx, 2, in.dtype, state_shape, final_state(out.y_c)));
+    FULCRUM_RETURN_IF_ERROR(write_doubles(ctx, 2, in.dtype, state_shape, final_state(out.y_c)));
   return Status::ok();
 }
 

@@ -5,6 +5,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "backends/reference/kernel.h"
 #include "core/error.h"
 #include "fulcrum/tensor.h"
 #include "ops/shape_utils.h"
@@ -128,5 +129,13 @@ int64_t read_as_int64(const Tensor& t, int64_t i);
 std::vector<int64_t> to_int64_vector(const Tensor& t);
 // Reads element i of a numeric tensor as double.
 double read_as_double(const Tensor& t, int64_t i);
+
+// float32, float64, float16 or bfloat16.
+bool is_float_dtype(DType dtype);
+// The values of a float tensor (any is_float_dtype) as doubles: kernels that compute in
+// double read their inputs with this.
+std::vector<double> read_doubles(const Tensor& t);
+// Allocates output `index` with a float dtype and shape and writes `values`, rounding once.
+Status write_doubles(KernelContext& ctx, size_t index, DType dtype, Shape shape, const std::vector<double>& values);
 
 }  // namespace fulcrum::backends::reference
