@@ -76,6 +76,7 @@ class [[nodiscard]] Result {
   } while (0)
 
 // `FULCRUM_ASSIGN_OR_RETURN(auto x, make_x());` declares x from a Result, or returns its error.
+// It expands to several statements: never use it as the unbraced body of an if or a loop.
 #define FULCRUM_ASSIGN_OR_RETURN(lhs, expr) \
   FULCRUM_ASSIGN_OR_RETURN_IMPL_(FULCRUM_CONCAT_(fulcrum_result_, __COUNTER__), lhs, expr)
 #define FULCRUM_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \

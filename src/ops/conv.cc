@@ -1,5 +1,7 @@
 #include "ops/conv.h"
 
+#include "ops/shape_utils.h"
+
 #include <algorithm>
 #include <functional>
 #include <numeric>
@@ -15,12 +17,6 @@ int64_t product(const std::vector<int64_t>& v) {
 
 bool all_at_least(const std::vector<int64_t>& v, int64_t lo) {
   return std::all_of(v.begin(), v.end(), [lo](int64_t x) { return x >= lo; });
-}
-
-// Python-style floor division (the spec's formulas assume it for negative numerators).
-int64_t floor_div(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
 // An attribute list must have one entry per spatial axis (or be empty: all `fallback`).

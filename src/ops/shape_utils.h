@@ -15,6 +15,13 @@ Result<Shape> broadcast_shapes(const std::vector<Shape>& shapes);
 // Maps a possibly negative axis into [0, rank); errors when out of range.
 Result<int64_t> normalize_axis(int64_t axis, int64_t rank);
 
+// Python-style floor division (ONNX's pad and output-size formulas assume it for negative
+// numerators); b must be positive or negative, never 0.
+inline int64_t floor_div(int64_t a, int64_t b) {
+  const int64_t q = a / b;
+  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
 // Row-major strides (in elements) of a shape.
 std::vector<int64_t> strides_of(const Shape& shape);
 

@@ -8,11 +8,6 @@
 namespace fulcrum::backends::reference {
 namespace {
 
-int64_t floor_div(int64_t a, int64_t b) {
-  const int64_t q = a / b;
-  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
 // One line of `col`: the output positions along the last spatial axis for one channel,
 // one kernel offset and one position on the leading axes. Output position o reads image
 // element image_line + first + (o - lo) * step for o in [lo, hi); the rest is padding.
@@ -43,8 +38,8 @@ void for_each_window_line(int64_t channels, const ops::WindowGeometry& g, Fn&& f
       // Along the last axis, input x = o * stride + off must land in [0, in_last).
       const int64_t k_last = kidx % g.kernel[last];
       const int64_t off = k_last * g.dilations[last] - g.pad_begin[last];
-      line.lo = std::clamp<int64_t>(floor_div(-off + line.step - 1, line.step), 0, out_last);
-      line.hi = std::clamp<int64_t>(floor_div(in_last - 1 - off, line.step) + 1, line.lo, out_last);
+      line.lo = std::clamp<int64_t>(ops::floor_div(-off + line.step - 1, line.step), 0, out_last);
+      line.hi = std::clamp<int64_t>(ops::floor_div(in_last - 1 - off, line.step) + 1, line.lo, out_last);
       line.first = line.lo * line.step + off;
       for (int64_t l = 0; l < lines; ++l) {
         line.col_offset = ((c * kernel_size + kidx) * lines + l) * out_last;
