@@ -19,6 +19,7 @@ enum class BackendKind {
 
 struct BuilderConfig {
   BackendKind backend = BackendKind::kReference;
+  int threads = 0;  // threads an inference may use; 0: every core
 };
 
 class ExecutionContext;

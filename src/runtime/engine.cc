@@ -1,6 +1,6 @@
 #include "fulcrum/engine.h"
 
-#include "backends/reference/executor.h"
+#include "backends/executor.h"
 #include "core/error.h"
 #include "ir/graph.h"
 #include "runtime/tensor_desc.h"
@@ -21,7 +21,7 @@ class ReferenceContext : public ExecutionContext {
 
 class ReferenceEngine : public Engine {
  public:
-  ReferenceEngine(std::shared_ptr<const ir::Graph> graph, std::unique_ptr<backends::reference::Executor> exec)
+  ReferenceEngine(std::shared_ptr<const ir::Graph> graph, std::unique_ptr<backends::Executor> exec)
       : graph_(std::move(graph)), exec_(std::move(exec)) {
     for (const ir::Value* v : graph_->inputs) inputs_.push_back(runtime::describe(*v));
     for (const ir::Value* v : graph_->outputs) outputs_.push_back(runtime::describe(*v));
@@ -31,11 +31,11 @@ class ReferenceEngine : public Engine {
   std::unique_ptr<ExecutionContext> create_execution_context() const override {
     return std::make_unique<ReferenceContext>(*this);
   }
-  const backends::reference::Executor& executor() const { return *exec_; }
+  const backends::Executor& executor() const { return *exec_; }
 
  private:
   std::shared_ptr<const ir::Graph> graph_;
-  std::unique_ptr<backends::reference::Executor> exec_;
+  std::unique_ptr<backends::Executor> exec_;
   std::vector<TensorDesc> inputs_, outputs_;
 };
 
@@ -53,7 +53,9 @@ Result<std::vector<NamedTensor>> ReferenceContext::run(const std::vector<NamedTe
 Result<std::unique_ptr<Engine>> Builder::build(const Network& network, const BuilderConfig& config) {
   switch (config.backend) {
     case BackendKind::kReference: {
-      FULCRUM_ASSIGN_OR_RETURN(auto exec, backends::reference::Executor::create(network.graph()));
+      if (config.threads < 0) return invalid_argument("threads must be >= 0, got {}", config.threads);
+      FULCRUM_ASSIGN_OR_RETURN(auto exec, backends::Executor::create(network.graph(), {&backends::reference_backend()},
+                                                                     backends::KernelConfig{config.threads}));
       return std::unique_ptr<Engine>(std::make_unique<ReferenceEngine>(network.graph(), std::move(exec)));
     }
   }

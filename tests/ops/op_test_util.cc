@@ -36,7 +36,7 @@ OpRun run_op(const std::string& op_type, const std::vector<Tensor>& inputs, cons
   OpRun run;
   run.status = n->parse_attributes();
   if (!run.status.is_ok()) return run;
-  auto exec = backends::reference::Executor::create(graph);
+  auto exec = backends::Executor::create(graph);
   if (!exec.is_ok()) {
     run.status = exec.status();
     return run;

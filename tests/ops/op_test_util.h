@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "backends/reference/executor.h"
+#include "backends/executor.h"
 #include "fulcrum/tensor.h"
 #include "ir/graph.h"
 

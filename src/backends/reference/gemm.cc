@@ -13,19 +13,6 @@ namespace {
 // A streams past it, and four 1 KiB rows of C stay in L1 across the whole panel.
 constexpr int64_t kBlockN = 256;
 constexpr int64_t kBlockK = 128;
-// Below this many multiply-adds per thread, starting a thread costs more than it saves.
-constexpr int64_t kMinWorkPerThread = int64_t{1} << 18;
-
-int64_t max_threads() {
-  static const int64_t n = [] {
-    if (const char* env = std::getenv("FULCRUM_REFERENCE_THREADS")) {
-      const long v = std::strtol(env, nullptr, 10);
-      if (v > 0) return static_cast<int64_t>(v);
-    }
-    return std::max<int64_t>(1, std::thread::hardware_concurrency());
-  }();
-  return n;
-}
 
 // Element (r, c) of op(M), where op transposes when `trans`.
 template <class T>
@@ -123,28 +110,6 @@ void gemm_tile(const Operand<T>& a, const Operand<T>& b, int64_t k, int64_t i0, 
 }
 
 }  // namespace
-
-void parallel_for(int64_t count, int64_t work, const std::function<void(int64_t, int64_t)>& fn) {
-  const int64_t threads = std::min({max_threads(), count, std::max<int64_t>(1, work / kMinWorkPerThread)});
-  if (threads <= 1) {
-    if (count > 0) fn(0, count);
-    return;
-  }
-  std::vector<std::exception_ptr> errors(static_cast<size_t>(threads));
-  auto run = [&](int64_t t) {
-    try {
-      fn(count * t / threads, count * (t + 1) / threads);
-    } catch (...) {
-      errors[static_cast<size_t>(t)] = std::current_exception();
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int64_t t = 1; t < threads; ++t) pool.emplace_back(run, t);
-  run(0);
-  for (std::thread& th : pool) th.join();
-  for (const std::exception_ptr& e : errors)
-    if (e) std::rethrow_exception(e);
-}
 
 template <class T>
 void gemm_serial(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b,

@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <functional>
 
+#include "core/parallel.h"
+
 namespace fulcrum::backends::reference {
 
 // C = op(A) * op(B), overwriting C (m x n, row stride ldc). op(A) is m x k: A is stored
@@ -27,9 +29,7 @@ template <class T>
 void gemm_serial(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b,
                  int64_t ldb, T* c, int64_t ldc);
 
-// Calls fn(begin, end) on contiguous chunks of [0, count), on several threads when `work`
-// (about one unit per multiply-add) is large enough to pay for them. The number of threads
-// is the hardware's, or FULCRUM_REFERENCE_THREADS when set.
-void parallel_for(int64_t count, int64_t work, const std::function<void(int64_t, int64_t)>& fn);
+// Kernels built on the GEMM split their own loops the same way.
+using ::fulcrum::parallel_for;
 
 }  // namespace fulcrum::backends::reference

@@ -15,15 +15,6 @@ std::map<std::pair<std::string, std::string>, KernelFn, std::less<>>& table() {
 
 }  // namespace
 
-Status KernelContext::require_inputs(std::initializer_list<const char*> names) const {
-  size_t i = 0;
-  for (const char* name : names) {
-    if (!has_input(i)) return invalid_argument("required input {} ('{}') is missing", i, name);
-    ++i;
-  }
-  return Status::ok();
-}
-
 KernelRegistrar::KernelRegistrar(std::string_view domain, std::string_view op_type, KernelFn fn) {
   table()[{std::string(domain), std::string(op_type)}] = fn;
 }

@@ -1,28 +1,43 @@
-#include "backends/reference/executor.h"
+#include "backends/executor.h"
 
 #include <map>
 #include <unordered_map>
 
 #include "core/error.h"
+#include "core/parallel.h"
 
-namespace fulcrum::backends::reference {
+namespace fulcrum::backends {
 
-Result<std::unique_ptr<Executor>> Executor::create(std::shared_ptr<const ir::Graph> graph) {
+Result<std::unique_ptr<Executor>> Executor::create(std::shared_ptr<const ir::Graph> graph,
+                                                   const std::vector<Backend*>& backends, const KernelConfig& config) {
+  std::vector<std::pair<std::unique_ptr<Kernel>, std::string_view>> kernels;
   std::map<std::string, std::vector<std::string>> unsupported;
   for (const auto& n : graph->nodes()) {
-    if (n->typed_attrs == nullptr || find_kernel(n->domain, n->op_type) == nullptr) {
-      unsupported[n->domain.empty() ? n->op_type : n->domain + "." + n->op_type].push_back(n->name);
+    std::unique_ptr<Kernel> kernel;
+    std::string_view backend_name;
+    for (Backend* backend : backends) {
+      if (n->typed_attrs == nullptr) break;
+      auto made = backend->create(*n, config);
+      if (!made.is_ok()) return made.status().with_context(n->label());
+      if (*made) {
+        kernel = std::move(made).value();
+        backend_name = backend->name();
+        break;
+      }
     }
+    if (!kernel) unsupported[n->domain.empty() ? n->op_type : n->domain + "." + n->op_type].push_back(n->name);
+    kernels.emplace_back(std::move(kernel), backend_name);
   }
   if (!unsupported.empty()) {
     std::vector<std::string> parts;
     for (const auto& [op, nodes] : unsupported)
       parts.push_back(fmt::format("{} (node{} {})", op, nodes.size() > 1 ? "s" : "",
                                   fmt::join(nodes.begin(), nodes.begin() + std::min<size_t>(nodes.size(), 5), ", ")));
-    return unimplemented("the reference backend has no kernel for: {}", fmt::join(parts, "; "));
+    return unimplemented("no backend has a kernel for: {}", fmt::join(parts, "; "));
   }
 
   auto exec = std::unique_ptr<Executor>(new Executor(graph));
+  exec->config_ = config;
   std::unordered_map<const ir::Value*, int> slot;
   for (const auto& v : graph->values()) {
     slot[v.get()] = static_cast<int>(exec->constants_.size());
@@ -33,8 +48,10 @@ Result<std::unique_ptr<Executor>> Executor::create(std::shared_ptr<const ir::Gra
   for (const ir::Value* v : graph->outputs) exec->output_slots_.push_back(slot_of(v));
 
   std::vector<int> last_use(exec->constants_.size(), -1);
+  size_t index = 0;
   for (const auto& n : graph->nodes()) {
-    Step step{n.get(), find_kernel(n->domain, n->op_type), {}, {}, {}};
+    auto& [kernel, backend_name] = kernels[index++];
+    Step step{n.get(), std::move(kernel), backend_name, {}, {}, {}};
     for (const ir::Value* v : n->inputs) step.inputs.push_back(slot_of(v));
     for (const ir::Value* v : n->outputs) step.outputs.push_back(slot_of(v));
     for (int s : step.inputs)
@@ -52,7 +69,14 @@ Result<std::unique_ptr<Executor>> Executor::create(std::shared_ptr<const ir::Gra
   return exec;
 }
 
+std::vector<std::pair<const ir::Node*, std::string_view>> Executor::placement() const {
+  std::vector<std::pair<const ir::Node*, std::string_view>> out;
+  for (const Step& step : steps_) out.emplace_back(step.node, step.backend);
+  return out;
+}
+
 Result<std::vector<Tensor>> Executor::run(const std::vector<Tensor>& inputs) const {
+  ScopedThreadLimit threads(config_.threads);
   std::vector<Tensor> values = constants_;
   for (size_t i = 0; i < input_slots_.size(); ++i) values[static_cast<size_t>(input_slots_[i])] = inputs[i];
 
@@ -73,7 +97,7 @@ Result<std::vector<Tensor>> Executor::run(const std::vector<Tensor>& inputs) con
     KernelContext ctx(node, std::move(ins), outs);
     Status status;
     try {
-      status = step.kernel(ctx);
+      status = step.kernel->run(ctx);
     } catch (const std::bad_alloc&) {
       status = internal_error("out of memory");
     } catch (const std::exception& e) {
@@ -94,4 +118,4 @@ Result<std::vector<Tensor>> Executor::run(const std::vector<Tensor>& inputs) con
   return out;
 }
 
-}  // namespace fulcrum::backends::reference
+}  // namespace fulcrum::backends

@@ -1,0 +1,37 @@
+// Backend and Kernel: how an engine gets a kernel for each node. The builder asks its
+// backends in order (cpu before reference, say); the first that returns a kernel runs the
+// node. create() runs once, at build time, so a kernel packs its weights there.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "backends/kernel_context.h"
+#include "fulcrum/status.h"
+#include "ir/graph.h"
+
+namespace fulcrum::backends {
+
+struct KernelConfig {
+  int threads = 0;  // 0: every core
+};
+
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  virtual Status run(KernelContext& ctx) = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string_view name() const = 0;
+  // A kernel for `node`, or nullptr when this backend does not run it (then the next
+  // backend is asked). An error means the node is invalid, not merely unsupported.
+  virtual Result<std::unique_ptr<Kernel>> create(const ir::Node& node, const KernelConfig& config) = 0;
+};
+
+// The reference backend: every op with a registered reference kernel.
+Backend& reference_backend();
+
+}  // namespace fulcrum::backends

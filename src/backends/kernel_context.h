@@ -1,0 +1,53 @@
+// KernelContext: what a kernel of any backend sees when it runs one node: the node (typed
+// attributes, opset), its input tensors, and the outputs to allocate and fill.
+#pragma once
+
+#include <cstddef>
+#include <initializer_list>
+#include <vector>
+
+#include "fulcrum/status.h"
+#include "fulcrum/tensor.h"
+#include "ir/graph.h"
+
+namespace fulcrum::backends {
+
+class KernelContext {
+ public:
+  KernelContext(const ir::Node& node, std::vector<const Tensor*> inputs, std::vector<Tensor>& outputs)
+      : node_(node), inputs_(std::move(inputs)), outputs_(outputs) {}
+
+  const ir::Node& node() const { return node_; }
+  int64_t opset() const { return node_.opset; }
+  template <class T>
+  const T& attrs() const {
+    return node_.attrs_as<T>();
+  }
+
+  // Number of input slots, including omitted optional inputs.
+  size_t num_inputs() const { return inputs_.size(); }
+  // True when input i exists and was not omitted (ONNX writes "" for an omitted input).
+  bool has_input(size_t i) const { return i < inputs_.size() && inputs_[i] != nullptr; }
+  const Tensor& input(size_t i) const { return *inputs_[i]; }
+  // Checks that the first names.size() inputs are present, so kernels may index them; the
+  // error names the missing one ("required input 1 ('W') is missing").
+  Status require_inputs(std::initializer_list<const char*> names) const;
+
+  size_t num_outputs() const { return outputs_.size(); }
+  // False for an omitted optional output (the kernel may skip computing it).
+  bool wants_output(size_t i) const { return i < node_.outputs.size() && node_.outputs[i] != nullptr; }
+  // Allocates output i, zero-filled, and returns it for the kernel to fill.
+  Tensor& allocate_output(size_t i, DType dtype, Shape shape) {
+    outputs_[i] = Tensor::zeros(dtype, std::move(shape));
+    return outputs_[i];
+  }
+  // Sets output i to an existing tensor (a view of an input, for Reshape and friends).
+  void set_output(size_t i, Tensor tensor) { outputs_[i] = std::move(tensor); }
+
+ private:
+  const ir::Node& node_;
+  std::vector<const Tensor*> inputs_;
+  std::vector<Tensor>& outputs_;
+};
+
+}  // namespace fulcrum::backends
