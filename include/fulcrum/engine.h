@@ -15,6 +15,7 @@ namespace fulcrum {
 
 enum class BackendKind {
   kReference,  // naive, obviously correct kernels: the oracle every other backend is tested against
+  kCpu,        // optimized CPU kernels (oneDNN), the reference backend for the ops they lack
 };
 
 struct BuilderConfig {
