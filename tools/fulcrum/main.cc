@@ -13,6 +13,42 @@ int fail(const std::string& message) {
   return 1;
 }
 
+const std::map<std::string, BackendKind>& backend_names() {
+  static const std::map<std::string, BackendKind> names = {
+      {"reference", BackendKind::kReference},
+      {"cpu", BackendKind::kCpu},
+  };
+  return names;
+}
+
+std::string backend_name(BackendKind kind) {
+  for (const auto& [name, k] : backend_names())
+    if (k == kind) return name;
+  return "unknown";
+}
+
+void add_engine_options(CLI::App& command, BuilderConfig& config) {
+  command.add_option("--threads", config.threads, "Threads an inference may use (0: every core)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  std::vector<std::string> names;
+  for (const auto& [name, kind] : backend_names()) names.push_back(name);
+  command
+      .add_option_function<std::string>(
+          "--backend", [&config](const std::string& name) { config.backend = backend_names().at(name); },
+          "Backend that runs the model (default " + backend_name(BuilderConfig{}.backend) + ")")
+      ->check(CLI::IsMember(names));
+}
+
+Result<NamedTensor> load_input(const std::string& spec) {
+  auto eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+    return Status(StatusCode::kInvalidArgument, "--input '" + spec + "' must have the form NAME=FILE.npy");
+  auto tensor = load_npy(spec.substr(eq + 1));
+  if (!tensor.is_ok()) return tensor.status().with_context("input '" + spec.substr(0, eq) + "'");
+  return NamedTensor{spec.substr(0, eq), std::move(tensor).value()};
+}
+
 }  // namespace fulcrum::cli
 
 int main(int argc, char** argv) {
@@ -28,6 +64,7 @@ int main(int argc, char** argv) {
   };
   add(add_run_command);
   add(add_inspect_command);
+  add(add_bench_command);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

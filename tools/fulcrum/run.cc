@@ -15,6 +15,7 @@ struct RunOptions {
   std::string model;
   std::vector<std::string> inputs;
   std::string output_dir;
+  BuilderConfig config;
 };
 
 // Output files are named after the tensor, with characters outside [A-Za-z0-9._-] as '_'.
@@ -28,16 +29,13 @@ std::string file_name_for(const std::string& tensor) {
 int run(const RunOptions& opt) {
   std::vector<NamedTensor> inputs;
   for (const std::string& spec : opt.inputs) {
-    auto eq = spec.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
-      return fail("--input '" + spec + "' must have the form NAME=FILE.npy");
-    auto tensor = load_npy(spec.substr(eq + 1));
-    if (!tensor.is_ok()) return fail("input '" + spec.substr(0, eq) + "': " + tensor.status().message());
-    inputs.push_back({spec.substr(0, eq), std::move(tensor).value()});
+    auto input = load_input(spec);
+    if (!input.is_ok()) return fail(input.status().message());
+    inputs.push_back(std::move(input).value());
   }
   auto network = Network::from_onnx_file(opt.model);
   if (!network.is_ok()) return fail(network.status().message());
-  auto engine = Builder().build(**network, BuilderConfig{});
+  auto engine = Builder().build(**network, opt.config);
   if (!engine.is_ok()) return fail(opt.model + ": " + engine.status().message());
   auto context = (*engine)->create_execution_context();
 
@@ -68,6 +66,7 @@ Command add_run_command(CLI::App& app) {
   cmd->add_option("model", opt->model, "ONNX model file")->required();
   cmd->add_option("-i,--input", opt->inputs, "Input tensor as NAME=FILE.npy (repeat for each model input)");
   cmd->add_option("-o,--output-dir", opt->output_dir, "Directory for the output .npy files")->required();
+  add_engine_options(*cmd, opt->config);
   return [opt] { return run(*opt); };
 }
 
