@@ -99,7 +99,12 @@ def vit_small():
 
 # ---- the zoo ------------------------------------------------------------------------
 
-def image_model(ctor, opset, fixup=None, size=224):
+def batch_axes(*names):
+    """A symbolic batch dim 0, so one export serves batch 1 and batch 8 (bench/compare.py)."""
+    return {n: {0: "batch"} for n in names}
+
+
+def image_model(ctor, opset, fixup=None, size=224, dynamic_batch=False):
     def build(rng):
         model = ctor()
         if fixup:
@@ -107,7 +112,9 @@ def image_model(ctor, opset, fixup=None, size=224):
         perturb_norms(model)
         calibrate_bn(model, size)
         x = rng.standard_normal((1, 3, size, size)).astype(np.float32)
-        return dict(model=model, inputs={"input": x}, outputs=["logits"], opset=opset)
+        axes = batch_axes("input", "logits") if dynamic_batch else None
+        return dict(model=model, inputs={"input": x}, outputs=["logits"], opset=opset,
+                    dynamic_axes=axes)
     return build
 
 
@@ -133,7 +140,10 @@ def yolo_model(rng):
     perturb_norms(model)
     calibrate_bn(model, YOLO_SIZE, passes=3, batch=4)
     x = rng.standard_normal((1, 3, YOLO_SIZE, YOLO_SIZE)).astype(np.float32)
+    # Batch stays symbolic: the Detect head's Reshapes then take their batch from Shape
+    # ops (as ultralytics' dynamic export does) instead of a baked-in 1.
     return dict(model=model, inputs={"images": x}, outputs=["output0"], opset=12,
+                dynamic_axes=batch_axes("images", "output0"),
                 must=["Resize", "Split", "MaxPool", "Concat", "Sigmoid"])
 
 
@@ -144,8 +154,8 @@ def vit_model(rng):
 
 tv = torchvision.models
 MODELS = {
-    "resnet50": image_model(tv.resnet50, 11),
-    "mobilenet_v2": image_model(tv.mobilenet_v2, 13),
+    "resnet50": image_model(tv.resnet50, 11, dynamic_batch=True),
+    "mobilenet_v2": image_model(tv.mobilenet_v2, 13, dynamic_batch=True),
     "mobilenet_v3_small": image_model(tv.mobilenet_v3_small, 13),
     "efficientnet_b0": image_model(tv.efficientnet_b0, 13),
     "shufflenet_v2": image_model(tv.shufflenet_v2_x1_0, 13),

@@ -2,7 +2,8 @@
 the independent reference (torch for exported models, ONNX Runtime for PP-OCR) within the
 relative L2 error its meta.json sets (1e-4), with every value finite.
 
-The zoo is exported by models/zoo.py and models/ocr.py into $FULCRUM_MODEL_CACHE (scripts/test.sh
+Both the reference backend (the oracle) and the optimized CPU backend (build passes +
+oneDNN kernels) are checked. The zoo is exported by models/zoo.py and models/ocr.py into $FULCRUM_MODEL_CACHE (scripts/test.sh
 does this); a model missing from the cache fails rather than skips."""
 import json
 import os
@@ -27,12 +28,13 @@ def rel_l2(y, ref):
 
 
 @pytest.mark.parametrize("name", ZOO)
-def test_model_matches_reference(fulcrum_bin, tmp_path, name):
+@pytest.mark.parametrize("backend", ["reference", "cpu"])
+def test_model_matches_reference(fulcrum_bin, tmp_path, backend, name):
     model_dir = os.path.join(cache_dir(), name)
     meta_path = os.path.join(model_dir, "meta.json")
     assert os.path.exists(meta_path), f"{name} is not in the model cache {cache_dir()}: run scripts/test.sh"
     meta = json.load(open(meta_path))
-    args = ["run", os.path.join(model_dir, "model.onnx"), "--output-dir", str(tmp_path)]
+    args = ["run", os.path.join(model_dir, "model.onnx"), "--output-dir", str(tmp_path), "--backend", backend]
     for f in sorted(os.listdir(os.path.join(model_dir, "inputs"))):
         args += ["--input", f"{f[:-4]}={os.path.join(model_dir, 'inputs', f)}"]
     r = run_fulcrum(fulcrum_bin, *args)
@@ -48,5 +50,5 @@ def test_model_matches_reference(fulcrum_bin, tmp_path, name):
         assert y.shape == ref.shape, f"{name}/{f}: shape {y.shape} != {ref.shape}"
         assert np.isfinite(y).all(), f"{name}/{f}: non-finite values"
         err = rel_l2(y, ref)
-        print(f"{name}/{f}: rel L2 {err:.2e}, max abs {np.abs(y.astype(np.float64) - ref).max():.2e}")
+        print(f"{name}/{f} on {backend}: rel L2 {err:.2e}, max abs {np.abs(y.astype(np.float64) - ref).max():.2e}")
         assert err <= tol, f"{name}/{f}: rel L2 {err:.3e} > {tol:.0e}"
