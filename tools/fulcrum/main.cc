@@ -53,7 +53,7 @@ Result<NamedTensor> load_input(const std::string& spec) {
 
 int main(int argc, char** argv) {
   using namespace fulcrum::cli;
-  CLI::App app{"Fulcrum: an inference engine for ONNX models (FP32 on the CPU's reference backend today)."};
+  CLI::App app{"Fulcrum: an inference engine for ONNX models (FP32 on the CPU: reference and oneDNN backends)."};
   app.set_version_flag("--version", std::string("fulcrum ") + fulcrum::version_string());
   app.require_subcommand(1);
   std::map<CLI::App*, Command> commands;
