@@ -5,42 +5,13 @@
 
 #include <initializer_list>
 
+#include "backends/reference/indexing.h"
 #include "backends/reference/kernel.h"
 #include "backends/reference/util.h"
 #include "ops/gather.h"
 
 namespace fulcrum::backends::reference {
 namespace {
-
-// The elements of an int32 or int64 index tensor.
-Result<std::vector<int64_t>> read_indices(const Tensor& t) {
-  if (t.dtype() != DType::kInt32 && t.dtype() != DType::kInt64)
-    return invalid_argument("input 'indices' must be int32 or int64, got {}", dtype_name(t.dtype()));
-  return to_int64_vector(t);
-}
-
-// Maps a possibly negative index into [0, extent).
-Result<int64_t> resolve_index(int64_t index, int64_t extent, int64_t axis) {
-  if (index < -extent || index >= extent)
-    return invalid_argument("index {} is out of range for axis {} of size {}", index, axis, extent);
-  return index < 0 ? index + extent : index;
-}
-
-// Resolves every index of one axis in place.
-Status resolve_indices(std::vector<int64_t>& indices, int64_t extent, int64_t axis) {
-  for (int64_t& i : indices) {
-    FULCRUM_ASSIGN_OR_RETURN(i, resolve_index(i, extent, axis));
-  }
-  return Status::ok();
-}
-
-// Advances a row-major multi-index over `shape` by one element.
-void advance(std::vector<int64_t>& index, const Shape& shape) {
-  for (size_t d = index.size(); d-- > 0;) {
-    if (++index[d] < shape[d]) return;
-    index[d] = 0;
-  }
-}
 
 int64_t product(const Shape& shape, size_t begin, size_t end) {
   int64_t p = 1;
