@@ -4,7 +4,7 @@
 # Expects scripts/setup.sh to have run. The zoo is exported once into $FULCRUM_MODEL_CACHE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export FULCRUM_MODEL_CACHE=${FULCRUM_MODEL_CACHE:-$HOME/.cache/fulcrum/models}
+export FULCRUM_MODEL_CACHE=${FULCRUM_MODEL_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/fulcrum/models}
 
 echo "== clang-format"
 git ls-files '*.cc' '*.h' | xargs clang-format --dry-run --Werror
