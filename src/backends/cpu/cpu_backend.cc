@@ -18,8 +18,22 @@ class CpuBackend : public Backend {
 
   Result<std::unique_ptr<Kernel>> create(const ir::Node& node, const KernelConfig& config) override {
     static const std::unordered_map<std::string_view, Factory> kFactories = {
-        {"Conv", cpu::create_conv},    {"Gemm", cpu::create_gemm},        {"MatMul", cpu::create_matmul},
-        {"MaxPool", cpu::create_pool}, {"AveragePool", cpu::create_pool}, {"GlobalAveragePool", cpu::create_pool},
+        {"Conv", cpu::create_conv},
+        {"Gemm", cpu::create_gemm},
+        {"MatMul", cpu::create_matmul},
+        {"MaxPool", cpu::create_pool},
+        {"AveragePool", cpu::create_pool},
+        {"GlobalAveragePool", cpu::create_pool},
+        {"Relu", cpu::create_elementwise},
+        {"LeakyRelu", cpu::create_elementwise},
+        {"Sigmoid", cpu::create_elementwise},
+        {"HardSigmoid", cpu::create_elementwise},
+        {"HardSwish", cpu::create_elementwise},
+        {"Clip", cpu::create_elementwise},
+        {"Add", cpu::create_elementwise},
+        {"Sub", cpu::create_elementwise},
+        {"Mul", cpu::create_elementwise},
+        {"Div", cpu::create_elementwise},
     };
     if ((!node.domain.empty() && node.domain != "ai.onnx") || node.typed_attrs == nullptr)
       return std::unique_ptr<Kernel>();

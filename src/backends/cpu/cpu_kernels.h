@@ -14,5 +14,6 @@ KernelResult create_conv(const ir::Node& node, const KernelConfig& config);
 KernelResult create_gemm(const ir::Node& node, const KernelConfig& config);
 KernelResult create_matmul(const ir::Node& node, const KernelConfig& config);
 KernelResult create_pool(const ir::Node& node, const KernelConfig& config);
+KernelResult create_elementwise(const ir::Node& node, const KernelConfig& config);
 
 }  // namespace fulcrum::backends::cpu
