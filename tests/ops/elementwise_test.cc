@@ -21,11 +21,6 @@ void check_unary(const std::string& op, const std::vector<float>& in, const std:
   expect_near(r.outputs[0], {static_cast<int64_t>(in.size())}, expected);
 }
 
-void expect_error(const OpRun& r, const std::string& needle) {
-  EXPECT_FALSE(r.status.is_ok());
-  EXPECT_NE(r.status.message().find(needle), std::string::npos) << r.status.message();
-}
-
 // --- unary math ---------------------------------------------------------------------------
 
 TEST(ElementwiseUnary, MathFunctions) {

@@ -22,19 +22,6 @@ Tensor iota(Shape shape) {
   return t;
 }
 
-void expect_i64(const Tensor& t, const Shape& shape, const I64& values) {
-  ASSERT_EQ(t.dtype(), DType::kInt64);
-  ASSERT_EQ(t.shape(), shape);
-  EXPECT_EQ(values_of<int64_t>(t), values);
-}
-
-void expect_error(const OpRun& r, const std::string& needle) {
-  ASSERT_FALSE(r.status.is_ok()) << "expected an error mentioning '" << needle << "'";
-  EXPECT_NE(r.status.message().find(needle), std::string::npos) << r.status.message();
-}
-
-#define ASSERT_OK(r) ASSERT_TRUE((r).status.is_ok()) << (r).status.to_string()
-
 TEST(Constant, ValueFloatsAndInts) {
   auto r = run_op("Constant", {}, Attributes{{"value_floats", std::vector<float>{1.5f, -2.f}}});
   ASSERT_OK(r);

@@ -14,19 +14,6 @@ Tensor i64(Shape shape, const I64& values) { return make_tensor<int64_t>(std::mo
 Tensor f32(Shape shape, const std::vector<float>& values) { return make_tensor<float>(std::move(shape), values); }
 Tensor scalar_f32(float v) { return make_tensor<float>({}, {v}); }
 
-void expect_i64(const Tensor& t, const Shape& shape, const I64& values) {
-  ASSERT_EQ(t.dtype(), DType::kInt64);
-  ASSERT_EQ(t.shape(), shape);
-  EXPECT_EQ(values_of<int64_t>(t), values);
-}
-
-void expect_error(const OpRun& r, const std::string& needle) {
-  ASSERT_FALSE(r.status.is_ok()) << "expected an error mentioning '" << needle << "'";
-  EXPECT_NE(r.status.message().find(needle), std::string::npos) << r.status.message();
-}
-
-#define ASSERT_OK(r) ASSERT_TRUE((r).status.is_ok()) << (r).status.to_string()
-
 TEST(Pad, ConstantWithValueInput) {
   auto r = run_op("Pad", {f32({2, 2}, {1, 2, 3, 4}), i64({4}, {0, 1, 1, 0}), scalar_f32(9.f)});
   ASSERT_OK(r);
