@@ -19,7 +19,7 @@ enum class BackendKind {
 };
 
 struct BuilderConfig {
-  BackendKind backend = BackendKind::kReference;
+  BackendKind backend = BackendKind::kCpu;
   int threads = 0;  // threads an inference may use; 0: every core
 };
 

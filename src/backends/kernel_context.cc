@@ -1,5 +1,8 @@
 #include "backends/kernel_context.h"
 
+#include <cstdlib>
+#include <new>
+
 #include "core/error.h"
 
 namespace fulcrum::backends {
@@ -11,6 +14,15 @@ Status KernelContext::require_inputs(std::initializer_list<const char*> names) c
     ++i;
   }
   return Status::ok();
+}
+
+Tensor& KernelContext::allocate_output_uninitialized(size_t i, DType dtype, Shape shape) {
+  const size_t bytes = static_cast<size_t>(std::max<int64_t>(1, shape_numel(shape))) * dtype_size(dtype);
+  void* data = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+  if (data == nullptr) throw std::bad_alloc();
+  std::shared_ptr<const void> owner(data, [](const void* p) { std::free(const_cast<void*>(p)); });
+  outputs_[i] = Tensor::view(dtype, std::move(shape), std::move(owner), data);
+  return outputs_[i];
 }
 
 }  // namespace fulcrum::backends

@@ -41,6 +41,10 @@ class KernelContext {
     outputs_[i] = Tensor::zeros(dtype, std::move(shape));
     return outputs_[i];
   }
+  // Allocates output i with its bytes left uninitialized: for kernels that write every
+  // element (the optimized backends). Prefer it to allocating a tensor yourself: the
+  // executor's memory plan serves it from the activation arena.
+  Tensor& allocate_output_uninitialized(size_t i, DType dtype, Shape shape);
   // Sets output i to an existing tensor (a view of an input, for Reshape and friends).
   void set_output(size_t i, Tensor tensor) { outputs_[i] = std::move(tensor); }
 

@@ -53,4 +53,16 @@ std::vector<std::unique_ptr<Pass>> default_fp32_passes() {
   return out;
 }
 
+std::vector<std::unique_ptr<Pass>> fusion_passes() {
+  std::vector<std::unique_ptr<Pass>> out;
+  out.push_back(std::make_unique<EliminateDead>());
+  return out;
+}
+
+std::vector<std::unique_ptr<Pass>> cpu_layout_passes() {
+  std::vector<std::unique_ptr<Pass>> out;
+  out.push_back(std::make_unique<EliminateDead>());
+  return out;
+}
+
 }  // namespace fulcrum::passes

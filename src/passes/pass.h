@@ -50,4 +50,12 @@ Result<PassStats> run_passes(ir::Graph& graph, const std::vector<std::unique_ptr
 // dead-node removal.
 std::vector<std::unique_ptr<Pass>> default_fp32_passes();
 
+// Fusions that hold for any backend (each fused op has a reference kernel, its oracle):
+// conv/gemm/matmul + epilogue, LayerNorm, GELU, attention. Run after default_fp32_passes.
+std::vector<std::unique_ptr<Pass>> fusion_passes();
+
+// The CPU backend's layout choices (blocked activations between convolutions), run last:
+// they rewrite ops into the CPU backend's internal layout-aware forms.
+std::vector<std::unique_ptr<Pass>> cpu_layout_passes();
+
 }  // namespace fulcrum::passes

@@ -7,6 +7,7 @@
 #include "ir/graph.h"
 #include "ir/graph_edit.h"
 #include "passes/pass.h"
+#include "runtime/engine_impl.h"
 #include "runtime/tensor_desc.h"
 
 namespace fulcrum {
@@ -54,7 +55,24 @@ Result<std::vector<NamedTensor>> ExecutorContext::run(const std::vector<NamedTen
 
 }  // namespace
 
-Result<std::unique_ptr<Engine>> Builder::build(const Network& network, const BuilderConfig& config) {
+}  // namespace fulcrum
+
+namespace fulcrum::runtime {
+
+Result<std::unique_ptr<ir::Graph>> optimize(const ir::Graph& graph, const BuilderConfig& config) {
+  std::unique_ptr<ir::Graph> optimized = ir::clone(graph);
+  if (config.backend == BackendKind::kReference) return optimized;
+  passes::PassContext pass_ctx;
+  const size_t imported = optimized->nodes().size();
+  FULCRUM_RETURN_IF_ERROR(passes::run_passes(*optimized, passes::default_fp32_passes(), pass_ctx).status());
+  FULCRUM_RETURN_IF_ERROR(passes::run_passes(*optimized, passes::fusion_passes(), pass_ctx).status());
+  if (config.backend == BackendKind::kCpu)
+    FULCRUM_RETURN_IF_ERROR(passes::run_passes(*optimized, passes::cpu_layout_passes(), pass_ctx).status());
+  log_verbose("build passes: {} nodes -> {}", imported, optimized->nodes().size());
+  return optimized;
+}
+
+Result<std::unique_ptr<Engine>> create_engine(std::shared_ptr<const ir::Graph> graph, const BuilderConfig& config) {
   if (config.threads < 0) return invalid_argument("threads must be >= 0, got {}", config.threads);
   std::vector<backends::Backend*> chain;
   switch (config.backend) {
@@ -62,19 +80,20 @@ Result<std::unique_ptr<Engine>> Builder::build(const Network& network, const Bui
     case BackendKind::kCpu: chain = {&backends::cpu_backend(), &backends::reference_backend()}; break;
   }
   if (chain.empty()) return invalid_argument("unknown backend");
-  // The reference engine runs the graph as imported: it is the oracle the optimized graph
-  // is compared against. Every other backend runs the graph after the build passes.
-  std::shared_ptr<const ir::Graph> graph = network.graph();
-  if (config.backend != BackendKind::kReference) {
-    std::unique_ptr<ir::Graph> optimized = ir::clone(*graph);
-    passes::PassContext pass_ctx;
-    FULCRUM_ASSIGN_OR_RETURN(passes::PassStats stats,
-                             passes::run_passes(*optimized, passes::default_fp32_passes(), pass_ctx));
-    log_verbose("build passes: {} nodes -> {} in {} rounds", stats.nodes_before, stats.nodes_after, stats.rounds);
-    graph = std::move(optimized);
-  }
   FULCRUM_ASSIGN_OR_RETURN(auto exec, backends::Executor::create(graph, chain, backends::KernelConfig{config.threads}));
   return std::unique_ptr<Engine>(std::make_unique<ExecutorEngine>(graph, std::move(exec)));
+}
+
+}  // namespace fulcrum::runtime
+
+namespace fulcrum {
+
+Result<std::unique_ptr<Engine>> Builder::build(const Network& network, const BuilderConfig& config) {
+  if (config.threads < 0) return invalid_argument("threads must be >= 0, got {}", config.threads);
+  // The reference engine runs the graph as imported, sharing the network's graph.
+  if (config.backend == BackendKind::kReference) return runtime::create_engine(network.graph(), config);
+  FULCRUM_ASSIGN_OR_RETURN(std::unique_ptr<ir::Graph> optimized, runtime::optimize(*network.graph(), config));
+  return runtime::create_engine(std::move(optimized), config);
 }
 
 }  // namespace fulcrum

@@ -60,7 +60,7 @@ def test_smoke_json_report(fulcrum_bin, tmp_path, matmul_model):
     for key in ("model", "backend", "threads", "batch", "runs", "build_ms", "throughput_qps", "samples_per_s",
                 "latency_ms", "peak_rss_mb"):
         assert key in j, key
-    assert j["model"] == matmul_model and j["backend"] == "reference" and j["threads"] == 1
+    assert j["model"] == matmul_model and j["backend"] == "cpu" and j["threads"] == 1
     assert j["runs"] == 5 and j["batch"] == 1
     assert j["warmup_runs"] >= 1
     lat = j["latency_ms"]
@@ -72,7 +72,7 @@ def test_smoke_json_report(fulcrum_bin, tmp_path, matmul_model):
     assert j["peak_rss_mb"] > 1 and j["build_ms"] >= 0
     assert j["inputs"] == [{"name": "x", "dtype": "float32", "shape": [1, 4], "generated": True}]
     for line in ("batch:", "runs:        5", "throughput:", "samples/s", "median", "p99", "threads:     1",
-                 "backend:     reference"):
+                 "backend:     cpu"):
         assert line in r.stdout, f"'{line}' not in:\n{r.stdout}"
 
 

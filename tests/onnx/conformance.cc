@@ -3,7 +3,7 @@
 // A test is skipped when its model uses an op Fulcrum does not support, or a kernel says a
 // case is unimplemented (e.g. a dtype); the reasons are listed. Any other mismatch fails.
 //
-//   onnx_conformance [--data-dir DIR] [--filter SUBSTR] [--verbose] [--min-pass N]
+//   onnx_conformance [--data-dir DIR] [--backend reference|cpu] [--filter SUBSTR] [--verbose] [--min-pass N]
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -22,6 +22,9 @@ namespace fs = std::filesystem;
 using namespace fulcrum;
 
 namespace {
+
+// The engine every test builds (--backend picks it).
+BuilderConfig g_config{BackendKind::kReference, 0};
 
 enum class Outcome { kPass, kFail, kSkip };
 
@@ -105,7 +108,7 @@ TestResult run_test(const fs::path& dir) {
     for (const auto& [op, nodes] : unsupported) ops.push_back(op);
     return {Outcome::kSkip, fmt::format("unsupported: {}", fmt::join(ops, ", "))};
   }
-  auto engine = Builder().build(**network, BuilderConfig{});
+  auto engine = Builder().build(**network, g_config);
   if (!engine.is_ok()) return {Outcome::kFail, engine.status().to_string()};
   auto context = (*engine)->create_execution_context();
   auto inputs = (*engine)->inputs();
@@ -152,6 +155,8 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "--data-dir" && i + 1 < argc)
       data_dir = argv[++i];
+    else if (a == "--backend" && i + 1 < argc)
+      g_config.backend = std::string(argv[++i]) == "cpu" ? BackendKind::kCpu : BackendKind::kReference;
     else if (a == "--filter" && i + 1 < argc)
       filter = argv[++i];
     else if (a == "--min-pass" && i + 1 < argc)
@@ -159,7 +164,9 @@ int main(int argc, char** argv) {
     else if (a == "--verbose")
       verbose = true;
     else {
-      std::fprintf(stderr, "usage: %s [--data-dir DIR] [--filter SUBSTR] [--verbose] [--min-pass N]\n", argv[0]);
+      std::fprintf(
+          stderr, "usage: %s [--data-dir DIR] [--backend reference|cpu] [--filter SUBSTR] [--verbose] [--min-pass N]\n",
+          argv[0]);
       return 2;
     }
   }

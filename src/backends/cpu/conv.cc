@@ -163,4 +163,6 @@ KernelResult create_conv(const ir::Node& node, const KernelConfig& config) {
   return KernelResult(std::move(kernel));
 }
 
+FULCRUM_CPU_KERNEL("", Conv, create_conv);
+
 }  // namespace fulcrum::backends::cpu

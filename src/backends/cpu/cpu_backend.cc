@@ -1,45 +1,48 @@
-// The CPU backend: dispatches a node to its op family's kernel factory.
+// The CPU backend: dispatches a node to the kernel factory its op registered.
 #include "backends/cpu/cpu_backend.h"
 
+#include <map>
+#include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/dnnl_context.h"
 
 namespace fulcrum::backends {
+namespace cpu {
 namespace {
 
-using Factory = cpu::KernelResult (*)(const ir::Node&, const KernelConfig&);
+std::map<std::pair<std::string, std::string>, KernelFactory, std::less<>>& factories() {
+  static std::map<std::pair<std::string, std::string>, KernelFactory, std::less<>> table;
+  return table;
+}
+
+}  // namespace
+
+KernelFactory find_factory(std::string_view domain, std::string_view op_type) {
+  if (domain == "ai.onnx") domain = "";
+  auto it = factories().find(std::pair<std::string, std::string>(domain, op_type));
+  return it == factories().end() ? nullptr : it->second;
+}
+
+KernelFactoryRegistrar::KernelFactoryRegistrar(std::string_view domain, std::string_view op_type,
+                                               KernelFactory factory) {
+  factories()[{std::string(domain), std::string(op_type)}] = factory;
+}
+
+}  // namespace cpu
+
+namespace {
 
 class CpuBackend : public Backend {
  public:
   std::string_view name() const override { return "cpu"; }
 
   Result<std::unique_ptr<Kernel>> create(const ir::Node& node, const KernelConfig& config) override {
-    static const std::unordered_map<std::string_view, Factory> kFactories = {
-        {"Conv", cpu::create_conv},
-        {"Gemm", cpu::create_gemm},
-        {"MatMul", cpu::create_matmul},
-        {"MaxPool", cpu::create_pool},
-        {"AveragePool", cpu::create_pool},
-        {"GlobalAveragePool", cpu::create_pool},
-        {"Relu", cpu::create_elementwise},
-        {"LeakyRelu", cpu::create_elementwise},
-        {"Sigmoid", cpu::create_elementwise},
-        {"HardSigmoid", cpu::create_elementwise},
-        {"HardSwish", cpu::create_elementwise},
-        {"Clip", cpu::create_elementwise},
-        {"Add", cpu::create_elementwise},
-        {"Sub", cpu::create_elementwise},
-        {"Mul", cpu::create_elementwise},
-        {"Div", cpu::create_elementwise},
-    };
-    if ((!node.domain.empty() && node.domain != "ai.onnx") || node.typed_attrs == nullptr)
-      return std::unique_ptr<Kernel>();
-    auto it = kFactories.find(node.op_type);
-    if (it == kFactories.end()) return std::unique_ptr<Kernel>();
-    return cpu::catch_dnnl([&] { return it->second(node, config); });
+    if (node.typed_attrs == nullptr) return std::unique_ptr<Kernel>();
+    cpu::KernelFactory factory = cpu::find_factory(node.domain, node.op_type);
+    if (factory == nullptr) return std::unique_ptr<Kernel>();
+    return cpu::catch_dnnl([&] { return factory(node, config); });
   }
 };
 

@@ -154,4 +154,15 @@ KernelResult create_elementwise(const ir::Node& node, const KernelConfig&) {
   return std::unique_ptr<Kernel>(std::make_unique<UnaryKernel>(kind, alpha, beta, fallback));
 }
 
+FULCRUM_CPU_KERNEL("", Relu, create_elementwise);
+FULCRUM_CPU_KERNEL("", LeakyRelu, create_elementwise);
+FULCRUM_CPU_KERNEL("", Sigmoid, create_elementwise);
+FULCRUM_CPU_KERNEL("", HardSigmoid, create_elementwise);
+FULCRUM_CPU_KERNEL("", HardSwish, create_elementwise);
+FULCRUM_CPU_KERNEL("", Clip, create_elementwise);
+FULCRUM_CPU_KERNEL("", Add, create_elementwise);
+FULCRUM_CPU_KERNEL("", Sub, create_elementwise);
+FULCRUM_CPU_KERNEL("", Mul, create_elementwise);
+FULCRUM_CPU_KERNEL("", Div, create_elementwise);
+
 }  // namespace fulcrum::backends::cpu

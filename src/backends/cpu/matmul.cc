@@ -193,4 +193,7 @@ KernelResult create_matmul(const ir::Node& node, const KernelConfig& config) {
   return KernelResult(std::make_unique<MatmulKernel>());
 }
 
+FULCRUM_CPU_KERNEL("", Gemm, create_gemm);
+FULCRUM_CPU_KERNEL("", MatMul, create_matmul);
+
 }  // namespace fulcrum::backends::cpu

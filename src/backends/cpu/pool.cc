@@ -91,4 +91,8 @@ KernelResult create_pool(const ir::Node& node, const KernelConfig&) {
       &a));
 }
 
+FULCRUM_CPU_KERNEL("", MaxPool, create_pool);
+FULCRUM_CPU_KERNEL("", AveragePool, create_pool);
+FULCRUM_CPU_KERNEL("", GlobalAveragePool, create_pool);
+
 }  // namespace fulcrum::backends::cpu
