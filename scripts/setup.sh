@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   build-essential cmake git python3-venv clang-format
   libonnx-dev libprotobuf-dev protobuf-compiler libdnnl-dev ocl-icd-opencl-dev
-  libcli11-dev nlohmann-json3-dev libfmt-dev libstb-dev libflatbuffers-dev
+  libcli11-dev nlohmann-json3-dev libfmt-dev libstb-dev zlib1g-dev libflatbuffers-dev
   libgtest-dev libgmock-dev libbenchmark-dev pybind11-dev
   libonnx-testdata dataset-fashion-mnist python3-torch python3-torchvision python3-onnx
 )
