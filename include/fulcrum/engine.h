@@ -3,6 +3,7 @@
 // ExecutionContexts, each of which runs inference with its own scratch state.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,12 +26,21 @@ struct BuilderConfig {
 
 class ExecutionContext;
 
+// The weights an engine holds (fulcrum inspect). Kernels that pack a weight into their own
+// layout keep only the packed copy, so held + packed is what the engine costs.
+struct EngineMemoryInfo {
+  size_t model_weight_bytes = 0;   // the (optimized) model's constants, as stored
+  size_t held_weight_bytes = 0;    // constants the engine keeps as they are (kernels read them)
+  size_t packed_weight_bytes = 0;  // the kernels' packed copies
+};
+
 class Engine {
  public:
   virtual ~Engine() = default;
   virtual std::vector<TensorDesc> inputs() const = 0;
   virtual std::vector<TensorDesc> outputs() const = 0;
   virtual std::unique_ptr<ExecutionContext> create_execution_context() const = 0;
+  virtual EngineMemoryInfo memory_info() const { return {}; }
 };
 
 class ExecutionContext {
@@ -40,11 +50,73 @@ class ExecutionContext {
   // a shape that fits the model's (fixed dimensions equal, symbolic ones consistent).
   // Returns the graph outputs in the model's order.
   virtual Result<std::vector<NamedTensor>> run(const std::vector<NamedTensor>& inputs) = 0;
+  // Bytes of this context's activation arena: the peak activation memory of the largest
+  // input shapes run so far (0 before the first run). Runs with input shapes seen before
+  // take every intermediate tensor from it.
+  virtual size_t activation_arena_bytes() const { return 0; }
 };
+
+struct SerializeOptions;
 
 class Builder {
  public:
   Result<std::unique_ptr<Engine>> build(const Network& network, const BuilderConfig& config);
+
+  // Builds and serializes the engine (an engine file's bytes) instead of creating it: the
+  // expensive graph optimization happens once, and Runtime loads the result many times.
+  Result<std::vector<uint8_t>> build_serialized(const Network& network, const BuilderConfig& config,
+                                                const SerializeOptions& options);
+  // The same, written to `path` (replaced only once the whole file is written).
+  Status build_serialized(const Network& network, const BuilderConfig& config, const SerializeOptions& options,
+                          const std::string& path);
+};
+
+// ---- Engine files (.fulcrum): build once, load many times (docs/engine_file.md) ----
+
+struct SerializeOptions {
+  // The model file the network was parsed from: its name, size and FNV-1a 64 fingerprint
+  // are recorded so an engine file says where it came from. Empty: recorded as unknown.
+  std::string source_model;
+};
+
+// What an engine file holds, as `fulcrum inspect` shows it.
+struct EngineFileInfo {
+  uint32_t format_version = 0;
+  std::string fulcrum_version;  // the Fulcrum that built it
+  std::string source_name;      // the source model's file name ("" if not recorded)
+  uint64_t source_size = 0;
+  std::string source_fingerprint;  // "fnv1a64:<16 hex digits>", "" if not recorded
+  int64_t created_unix = 0;        // when it was built (seconds since 1970, UTC)
+  double build_ms = 0;             // how long the optimization took
+  BuilderConfig config;            // what it was built for
+  uint64_t file_bytes = 0;
+  size_t weight_bytes = 0;
+  std::vector<TensorDesc> inputs, outputs;
+  std::vector<LayerDesc> layers;  // the optimized layers, in execution order
+};
+
+struct RuntimeOptions {
+  int threads = -1;  // threads an inference may use; -1: the engine's own setting, 0: every core
+};
+
+// Loads engine files. Errors name the file; a file from another engine-file format version
+// or another Fulcrum version, a truncated or corrupt one, is refused with a clear error.
+class Runtime {
+ public:
+  explicit Runtime(RuntimeOptions options = {}) : options_(options) {}
+  // Maps the file: the engine's weights are views of the mapping, not copies.
+  Result<std::unique_ptr<Engine>> load_engine(const std::string& path) const;
+  // An engine from bytes made by Builder::build_serialized (copied once, to aligned memory).
+  Result<std::unique_ptr<Engine>> deserialize(const std::vector<uint8_t>& bytes) const;
+
+  // Whether the file starts with the engine-file magic (what the CLI checks to tell an engine
+  // from an ONNX model).
+  static bool is_engine_file(const std::string& path);
+  // Reads and validates an engine file without creating its kernels.
+  static Result<EngineFileInfo> inspect_engine_file(const std::string& path);
+
+ private:
+  RuntimeOptions options_;
 };
 
 }  // namespace fulcrum

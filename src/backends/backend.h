@@ -20,6 +20,16 @@ class Kernel {
  public:
   virtual ~Kernel() = default;
   virtual Status run(KernelContext& ctx) = 0;
+
+  // Called once, after creation, for each constant input. A kernel that packed constant
+  // input i into a layout of its own, and will not read the original bytes again (neither
+  // at run time nor to re-pack for another input shape), drops its own reference to the
+  // tensor and returns true. When every consumer of a constant does, the executor frees
+  // it: the input the kernel then sees at run time has the constant's dtype and shape but
+  // no data.
+  virtual bool release_constant_input(size_t /*i*/) { return false; }
+  // Bytes of the kernel's own packed copies of its weights (for inspect).
+  virtual size_t packed_bytes() const { return 0; }
 };
 
 class Backend {

@@ -12,10 +12,20 @@
 
 namespace fulcrum::backends {
 
+// Where a node's outputs get their bytes. The executor's implementation serves them from
+// the activation arena of the running ExecutionContext; without one they come from the heap.
+class OutputAllocator {
+ public:
+  virtual ~OutputAllocator() = default;
+  // Storage for output `index` of the running node, `bytes` long and 64-byte aligned.
+  virtual Tensor allocate(size_t index, DType dtype, Shape shape, size_t bytes) = 0;
+};
+
 class KernelContext {
  public:
-  KernelContext(const ir::Node& node, std::vector<const Tensor*> inputs, std::vector<Tensor>& outputs)
-      : node_(node), inputs_(std::move(inputs)), outputs_(outputs) {}
+  KernelContext(const ir::Node& node, std::vector<const Tensor*> inputs, std::vector<Tensor>& outputs,
+                OutputAllocator* allocator = nullptr)
+      : node_(node), inputs_(std::move(inputs)), outputs_(outputs), allocator_(allocator) {}
 
   const ir::Node& node() const { return node_; }
   int64_t opset() const { return node_.opset; }
@@ -37,10 +47,7 @@ class KernelContext {
   // False for an omitted optional output (the kernel may skip computing it).
   bool wants_output(size_t i) const { return i < node_.outputs.size() && node_.outputs[i] != nullptr; }
   // Allocates output i, zero-filled, and returns it for the kernel to fill.
-  Tensor& allocate_output(size_t i, DType dtype, Shape shape) {
-    outputs_[i] = Tensor::zeros(dtype, std::move(shape));
-    return outputs_[i];
-  }
+  Tensor& allocate_output(size_t i, DType dtype, Shape shape);
   // Allocates output i with its bytes left uninitialized: for kernels that write every
   // element (the optimized backends). Prefer it to allocating a tensor yourself: the
   // executor's memory plan serves it from the activation arena.
@@ -52,6 +59,7 @@ class KernelContext {
   const ir::Node& node_;
   std::vector<const Tensor*> inputs_;
   std::vector<Tensor>& outputs_;
+  OutputAllocator* allocator_;
 };
 
 }  // namespace fulcrum::backends

@@ -1,11 +1,16 @@
 #include "passes/pass.h"
 
 #include "core/error.h"
+#include "backends/cpu/layout_choice.h"
 #include "core/logging.h"
+#include "passes/cpu_blocked_layout.h"
 #include "passes/eliminate_dead.h"
 #include "passes/eliminate_identity.h"
 #include "passes/fold_batchnorm.h"
 #include "passes/fold_constants.h"
+#include "passes/fuse_epilogue.h"
+#include "passes/fuse_gelu.h"
+#include "passes/fuse_layer_norm.h"
 
 namespace fulcrum::passes {
 
@@ -55,12 +60,16 @@ std::vector<std::unique_ptr<Pass>> default_fp32_passes() {
 
 std::vector<std::unique_ptr<Pass>> fusion_passes() {
   std::vector<std::unique_ptr<Pass>> out;
+  out.push_back(std::make_unique<FuseLayerNorm>());  // before the epilogue fusion takes its Adds
+  out.push_back(std::make_unique<FuseGelu>());       // before the epilogue fusion, which absorbs Gelu
+  out.push_back(std::make_unique<FuseEpilogue>());
   out.push_back(std::make_unique<EliminateDead>());
   return out;
 }
 
 std::vector<std::unique_ptr<Pass>> cpu_layout_passes() {
   std::vector<std::unique_ptr<Pass>> out;
+  out.push_back(std::make_unique<CpuBlockedLayout>(backends::cpu::preferred_channel_block()));
   out.push_back(std::make_unique<EliminateDead>());
   return out;
 }

@@ -19,34 +19,38 @@ class ExecutorContext : public ExecutionContext {
  public:
   explicit ExecutorContext(const ExecutorEngine& engine) : engine_(engine) {}
   Result<std::vector<NamedTensor>> run(const std::vector<NamedTensor>& inputs) override;
+  size_t activation_arena_bytes() const override { return state_.arena_bytes(); }
 
  private:
   const ExecutorEngine& engine_;
+  backends::ExecutorState state_;  // this context's activation arena
 };
 
 class ExecutorEngine : public Engine {
  public:
-  ExecutorEngine(std::shared_ptr<const ir::Graph> graph, std::unique_ptr<backends::Executor> exec)
-      : graph_(std::move(graph)), exec_(std::move(exec)) {
-    for (const ir::Value* v : graph_->inputs) inputs_.push_back(runtime::describe(*v));
-    for (const ir::Value* v : graph_->outputs) outputs_.push_back(runtime::describe(*v));
+  explicit ExecutorEngine(std::unique_ptr<backends::Executor> exec) : exec_(std::move(exec)) {
+    for (const ir::Value* v : exec_->graph()->inputs) inputs_.push_back(runtime::describe(*v));
+    for (const ir::Value* v : exec_->graph()->outputs) outputs_.push_back(runtime::describe(*v));
   }
   std::vector<TensorDesc> inputs() const override { return inputs_; }
   std::vector<TensorDesc> outputs() const override { return outputs_; }
   std::unique_ptr<ExecutionContext> create_execution_context() const override {
     return std::make_unique<ExecutorContext>(*this);
   }
+  EngineMemoryInfo memory_info() const override {
+    const backends::Executor::WeightInfo w = exec_->weight_info();
+    return {w.model_bytes, w.constant_bytes, w.packed_bytes};
+  }
   const backends::Executor& executor() const { return *exec_; }
 
  private:
-  std::shared_ptr<const ir::Graph> graph_;
-  std::unique_ptr<backends::Executor> exec_;
+  std::unique_ptr<backends::Executor> exec_;  // owns the graph its kernels point into
   std::vector<TensorDesc> inputs_, outputs_;
 };
 
 Result<std::vector<NamedTensor>> ExecutorContext::run(const std::vector<NamedTensor>& inputs) {
   FULCRUM_ASSIGN_OR_RETURN(std::vector<Tensor> bound, runtime::bind_inputs(engine_.inputs(), inputs));
-  FULCRUM_ASSIGN_OR_RETURN(std::vector<Tensor> outs, engine_.executor().run(bound));
+  FULCRUM_ASSIGN_OR_RETURN(std::vector<Tensor> outs, engine_.executor().run(bound, state_));
   std::vector<NamedTensor> named;
   auto descs = engine_.outputs();
   for (size_t i = 0; i < outs.size(); ++i) named.push_back({descs[i].name, std::move(outs[i])});
@@ -72,16 +76,32 @@ Result<std::unique_ptr<ir::Graph>> optimize(const ir::Graph& graph, const Builde
   return optimized;
 }
 
-Result<std::unique_ptr<Engine>> create_engine(std::shared_ptr<const ir::Graph> graph, const BuilderConfig& config) {
+namespace {
+
+Result<std::vector<backends::Backend*>> backend_chain(const BuilderConfig& config) {
   if (config.threads < 0) return invalid_argument("threads must be >= 0, got {}", config.threads);
-  std::vector<backends::Backend*> chain;
   switch (config.backend) {
-    case BackendKind::kReference: chain = {&backends::reference_backend()}; break;
-    case BackendKind::kCpu: chain = {&backends::cpu_backend(), &backends::reference_backend()}; break;
+    case BackendKind::kReference: return std::vector<backends::Backend*>{&backends::reference_backend()};
+    case BackendKind::kCpu:
+      return std::vector<backends::Backend*>{&backends::cpu_backend(), &backends::reference_backend()};
   }
-  if (chain.empty()) return invalid_argument("unknown backend");
-  FULCRUM_ASSIGN_OR_RETURN(auto exec, backends::Executor::create(graph, chain, backends::KernelConfig{config.threads}));
-  return std::unique_ptr<Engine>(std::make_unique<ExecutorEngine>(graph, std::move(exec)));
+  return invalid_argument("unknown backend");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> create_engine(std::shared_ptr<const ir::Graph> graph, const BuilderConfig& config) {
+  FULCRUM_ASSIGN_OR_RETURN(auto chain, backend_chain(config));
+  FULCRUM_ASSIGN_OR_RETURN(auto exec,
+                           backends::Executor::create(std::move(graph), chain, backends::KernelConfig{config.threads}));
+  return std::unique_ptr<Engine>(std::make_unique<ExecutorEngine>(std::move(exec)));
+}
+
+Result<std::unique_ptr<Engine>> create_engine(std::unique_ptr<ir::Graph> graph, const BuilderConfig& config) {
+  FULCRUM_ASSIGN_OR_RETURN(auto chain, backend_chain(config));
+  FULCRUM_ASSIGN_OR_RETURN(auto exec,
+                           backends::Executor::create(std::move(graph), chain, backends::KernelConfig{config.threads}));
+  return std::unique_ptr<Engine>(std::make_unique<ExecutorEngine>(std::move(exec)));
 }
 
 }  // namespace fulcrum::runtime

@@ -17,5 +17,8 @@ Result<std::unique_ptr<ir::Graph>> optimize(const ir::Graph& graph, const Builde
 
 // An engine that runs `graph` (already optimized) on config's backends.
 Result<std::unique_ptr<Engine>> create_engine(std::shared_ptr<const ir::Graph> graph, const BuilderConfig& config);
+// The same, owning the graph: the engine drops from it each weight its kernels packed, so
+// the weights are held once (packed). Serialize the graph before handing it over.
+Result<std::unique_ptr<Engine>> create_engine(std::unique_ptr<ir::Graph> graph, const BuilderConfig& config);
 
 }  // namespace fulcrum::runtime

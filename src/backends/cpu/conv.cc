@@ -1,49 +1,93 @@
-// 2-D float32 Conv on oneDNN's convolution. Constant weights are reordered once, at build
-// time, into the layout oneDNN prefers for them; the activations stay NCHW at the kernel's
-// edges (reordered in and out around a blocked primitive) until layouts are propagated.
+// 2-D float32 Conv and fulcrum.FusedConv on oneDNN's convolution. Constant weights are
+// reordered once, at build time, into the layout oneDNN prefers for them. A fused node's
+// epilogue runs as oneDNN post-ops (post_ops.h). Activations are NCHW, or nChw8c / nChw16c where the
+// node says so (src_layout / dst_layout, set by the cpu_blocked_layout pass): a blocked
+// tensor goes into and out of the primitive as is, a plain one is reordered around it
+// when the primitive wants another layout.
 #include "ops/conv.h"
+
+#include <algorithm>
 #include <optional>
 
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/dnnl_context.h"
+#include "backends/cpu/post_ops.h"
 #include "core/parallel.h"
+#include "ops/fused.h"
 
 namespace fulcrum::backends::cpu {
 namespace {
 
 using dnnl::memory;
+using ops::Layout;
 
 struct ConvEntry {
   dnnl::convolution_forward prim;
   memory::desc src, dst;  // the primitive's activation layouts
-  // NCHW -> src and dst -> NCHW, when the primitive wants another layout.
+  // X -> src and dst -> Y, when the primitive wants another layout than the tensors have.
   std::optional<dnnl::reorder> src_in, dst_out;
   memory::desc weights_desc;
   memory weights;  // packed for this primitive; empty when W is a run-time input
-  Shape y_shape;
+  EpiloguePlan epilogue;
+  Shape y_shape;  // logical NCHW
 };
+
+// The logical NCHW shape of a tensor in `layout`.
+Shape logical_shape(const Shape& s, Layout layout) {
+  if (layout == Layout::kNchw || s.size() != 5) return s;
+  return {s[0], s[1] * s[4], s[2], s[3]};
+}
+
+Shape physical_shape(const Shape& logical, Layout layout) {
+  if (layout == Layout::kNchw) return logical;
+  const int64_t block = ops::layout_block(layout);
+  return {logical[0], logical[1] / block, logical[2], logical[3], block};
+}
+
+Tag layout_tag(Layout layout) {
+  return layout == Layout::kNchw8c ? Tag::nChw8c : layout == Layout::kNchw16c ? Tag::nChw16c : Tag::nchw;
+}
+
+memory::desc activation_desc(const Shape& logical, Layout layout) { return plain_desc(logical, layout_tag(layout)); }
 
 class ConvKernel : public Kernel {
  public:
-  explicit ConvKernel(const ir::Node& node);
+  ConvKernel(const ir::Node& node, const ops::ConvAttrs& attrs, const ops::FusedConvAttrs* fused);
   Status run(KernelContext& ctx) override;
-  // Packs the constant W for input shape `x_hint`, so the first run finds it packed.
-  Status pack(const Shape& x_hint);
+  // Packs the constant W for input shape `x_hint` (logical NCHW), so the first run finds
+  // it packed. `operands` are the shapes of the epilogue's binary operands.
+  Status pack(const Shape& x_hint, const std::vector<Shape>& operands);
+  // Once W is packed, other shapes re-pack from packed_, so the executor may free W (unless
+  // packed_ is W itself: oneDNN wanted W's own layout).
+  bool release_constant_input(size_t i) override {
+    if (i != 1 || !packed_ || packed_.get_data_handle() == weights_.raw()) return false;
+    weights_ = Tensor();
+    return true;
+  }
+  size_t packed_bytes() const override { return packed_ ? packed_.get_desc().get_size() : 0; }
 
  private:
-  Result<ConvEntry> make_entry(const Shape& x, const Shape& w) const;
+  Result<ConvEntry> make_entry(const Shape& x, const Shape& w, const std::vector<Shape>& operands) const;
   memory::desc user_weights_desc(const Shape& w) const;
   Status execute(KernelContext& ctx, const ConvEntry& e) const;
 
   const ops::ConvAttrs& attrs_;
+  const ops::Epilogue* epilogue_;  // null for a plain Conv
+  Layout src_layout_ = Layout::kNchw, dst_layout_ = Layout::kNchw;
   Tensor weights_;  // the constant W, or undefined
   bool has_bias_;
   memory packed_;  // W packed at build time for the input shape the graph declares
   ShapeCache<ConvEntry> cache_;
 };
 
-ConvKernel::ConvKernel(const ir::Node& node)
-    : attrs_(node.attrs_as<ops::ConvAttrs>()), has_bias_(node.inputs.size() > 2 && node.inputs[2] != nullptr) {
+ConvKernel::ConvKernel(const ir::Node& node, const ops::ConvAttrs& attrs, const ops::FusedConvAttrs* fused)
+    : attrs_(attrs),
+      epilogue_(fused ? &fused->epilogue : nullptr),
+      has_bias_(node.inputs.size() > 2 && node.inputs[2] != nullptr) {
+  if (fused) {
+    src_layout_ = fused->src_layout;
+    dst_layout_ = fused->dst_layout;
+  }
   if (node.inputs[1]->is_constant()) weights_ = node.inputs[1]->constant;
 }
 
@@ -52,45 +96,65 @@ memory::desc ConvKernel::user_weights_desc(const Shape& w) const {
   return plain_desc({attrs_.group, w[0] / attrs_.group, w[1], w[2], w[3]}, Tag::goihw);
 }
 
-Result<ConvEntry> ConvKernel::make_entry(const Shape& x, const Shape& w) const {
+Result<ConvEntry> ConvKernel::make_entry(const Shape& x, const Shape& w, const std::vector<Shape>& operands) const {
   if (x.size() != 4 || x[1] != w[1] * attrs_.group || w[0] % attrs_.group != 0)
     return invalid_argument("X {} does not fit W {} with group {}", shape_to_string(x), shape_to_string(w),
                             attrs_.group);
   FULCRUM_ASSIGN_OR_RETURN(ops::WindowGeometry g, ops::window_geometry(attrs_, {x[2], x[3]}, {w[2], w[3]}));
   ConvEntry e;
   e.y_shape = {x[0], w[0], g.out[0], g.out[1]};
+  if (e.y_shape[1] % ops::layout_block(dst_layout_) != 0)
+    return invalid_argument("a blocked output needs a multiple of {} channels, got {}", ops::layout_block(dst_layout_),
+                            e.y_shape[1]);
   memory::dims dilations = {g.dilations[0] - 1, g.dilations[1] - 1};  // oneDNN counts the gaps
   const memory::desc weights_any(user_weights_desc(w).dims(), memory::data_type::f32, Tag::any);
-  const memory::desc src_any(to_dims(x), memory::data_type::f32, Tag::any);
-  const memory::desc dst_any(to_dims(e.y_shape), memory::data_type::f32, Tag::any);
+  const auto any = [](const Shape& s) { return memory::desc(to_dims(s), memory::data_type::f32, Tag::any); };
+  // A full-shape (residual) operand is read in the destination's layout, so a plain
+  // destination must then be NCHW: left to oneDNN, it would pick NHWC and find no kernel but
+  // the reference one for an NCHW operand.
+  const bool full_operand = std::find(operands.begin(), operands.end(), e.y_shape) != operands.end();
+  const memory::desc dst_want =
+      dst_layout_ != Layout::kNchw || full_operand ? activation_desc(e.y_shape, dst_layout_) : any(e.y_shape);
+  dnnl::primitive_attr attr;
+  if (epilogue_ != nullptr) {
+    FULCRUM_ASSIGN_OR_RETURN(e.epilogue, plan_epilogue(*epilogue_, e.y_shape, operands, layout_tag(dst_layout_)));
+    attr.set_post_ops(e.epilogue.ops);
+  }
   const auto kind = dnnl::prop_kind::forward_inference;
   const auto algo = dnnl::algorithm::convolution_direct;
-  auto desc = has_bias_ ? dnnl::convolution_forward::desc(kind, algo, src_any, weights_any, plain_desc({w[0]}), dst_any,
-                                                          to_dims(g.strides), dilations, to_dims(g.pad_begin),
-                                                          to_dims(g.pad_end))
-                        : dnnl::convolution_forward::desc(kind, algo, src_any, weights_any, dst_any, to_dims(g.strides),
-                                                          dilations, to_dims(g.pad_begin), to_dims(g.pad_end));
-  dnnl::convolution_forward::primitive_desc pd(desc, dnnl_engine());
+  const auto make_pd = [&](const memory::desc& src) {
+    auto desc = has_bias_ ? dnnl::convolution_forward::desc(kind, algo, src, weights_any, plain_desc({w[0]}), dst_want,
+                                                            to_dims(g.strides), dilations, to_dims(g.pad_begin),
+                                                            to_dims(g.pad_end))
+                          : dnnl::convolution_forward::desc(kind, algo, src, weights_any, dst_want, to_dims(g.strides),
+                                                            dilations, to_dims(g.pad_begin), to_dims(g.pad_end));
+    return dnnl::convolution_forward::primitive_desc(desc, attr, dnnl_engine());
+  };
+  // A blocked tensor is used in place; a plain one lets oneDNN choose, and is reordered.
+  auto pd = make_pd(src_layout_ != Layout::kNchw ? activation_desc(x, src_layout_) : any(x));
+  // No jit kernel reads a blocked source into an NCHW destination with a residual: then the
+  // source is reordered to the layout the primitive prefers.
+  if (src_layout_ != Layout::kNchw && std::string(pd.impl_info_str()).rfind("ref", 0) == 0) pd = make_pd(any(x));
   e.prim = dnnl::convolution_forward(pd);
   e.src = pd.src_desc();
   e.dst = pd.dst_desc();
-  const memory::desc x_plain = plain_desc(x, Tag::nchw), y_plain = plain_desc(e.y_shape, Tag::nchw);
-  if (e.src != x_plain)
-    e.src_in = dnnl::reorder(dnnl::reorder::primitive_desc(dnnl_engine(), x_plain, dnnl_engine(), e.src));
-  if (e.dst != y_plain)
-    e.dst_out = dnnl::reorder(dnnl::reorder::primitive_desc(dnnl_engine(), e.dst, dnnl_engine(), y_plain));
+  const memory::desc x_user = activation_desc(x, src_layout_), y_user = activation_desc(e.y_shape, dst_layout_);
+  if (e.src != x_user)
+    e.src_in = dnnl::reorder(dnnl::reorder::primitive_desc(dnnl_engine(), x_user, dnnl_engine(), e.src));
+  if (e.dst != y_user)
+    e.dst_out = dnnl::reorder(dnnl::reorder::primitive_desc(dnnl_engine(), e.dst, dnnl_engine(), y_user));
   e.weights_desc = pd.weights_desc();
-  if (weights_.defined()) {
+  if (weights_.defined() || packed_) {
     e.weights = packed_ && packed_.get_desc() == pd.weights_desc()
                     ? packed_
-                    : reorder_to(wrap(weights_, user_weights_desc(w)), pd.weights_desc());
+                    : reorder_to(packed_ ? packed_ : wrap(weights_, user_weights_desc(w)), pd.weights_desc());
   }
   return e;
 }
 
-Status ConvKernel::pack(const Shape& x_hint) {
+Status ConvKernel::pack(const Shape& x_hint, const std::vector<Shape>& operands) {
   return catch_dnnl([&]() -> Status {
-    FULCRUM_ASSIGN_OR_RETURN(ConvEntry e, make_entry(x_hint, weights_.shape()));
+    FULCRUM_ASSIGN_OR_RETURN(ConvEntry e, make_entry(x_hint, weights_.shape(), operands));
     packed_ = e.weights;
     return Status::ok();
   });
@@ -100,21 +164,31 @@ Status ConvKernel::run(KernelContext& ctx) {
   FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"X", "W"}));
   const Tensor& x = ctx.input(0);
   const Tensor& w = ctx.input(1);
-  if (x.dtype() != DType::kFloat32 || w.dtype() != DType::kFloat32 || x.rank() != 4 || w.rank() != 4)
-    return invalid_argument("expected float32 4-D X and W, got {} {} and {} {}", dtype_name(x.dtype()),
+  const int64_t x_rank = src_layout_ != Layout::kNchw ? 5 : 4;
+  if (x.dtype() != DType::kFloat32 || w.dtype() != DType::kFloat32 || x.rank() != x_rank || w.rank() != 4)
+    return invalid_argument("expected float32 {}-D X and 4-D W, got {} {} and {} {}", x_rank, dtype_name(x.dtype()),
                             shape_to_string(x.shape()), dtype_name(w.dtype()), shape_to_string(w.shape()));
+  if (x_rank == 5 && x.dim(4) != ops::layout_block(src_layout_))
+    return invalid_argument("blocked X {} must have {} channels per block", shape_to_string(x.shape()),
+                            ops::layout_block(src_layout_));
   if (has_bias_ && (ctx.input(2).dtype() != DType::kFloat32 || ctx.input(2).shape() != Shape{w.dim(0)}))
     return invalid_argument("bias B must be a 1-D float32 tensor of {} values, got {} {}", w.dim(0),
                             dtype_name(ctx.input(2).dtype()), shape_to_string(ctx.input(2).shape()));
   ThreadScope threads(thread_limit());
-  FULCRUM_ASSIGN_OR_RETURN(auto entry,
-                           cache_.get({x.shape(), w.shape()}, [&] { return make_entry(x.shape(), w.shape()); }));
+  const Shape x_shape = logical_shape(x.shape(), src_layout_);
+  std::vector<Shape> operands = epilogue_ ? operand_shapes(*epilogue_, ctx) : std::vector<Shape>{};
+  if (dst_layout_ != Layout::kNchw)  // a blocked residual is [N, C/8, H, W, 8]: key on its logical shape
+    for (Shape& s : operands) s = logical_shape(s, dst_layout_);
+  std::vector<Shape> key = {x_shape, w.shape()};
+  key.insert(key.end(), operands.begin(), operands.end());
+  FULCRUM_ASSIGN_OR_RETURN(auto entry, cache_.get(key, [&] { return make_entry(x_shape, w.shape(), operands); }));
   return catch_dnnl([&] { return execute(ctx, *entry); });
 }
 
 Status ConvKernel::execute(KernelContext& ctx, const ConvEntry& e) const {
   dnnl::stream& stream = dnnl_stream();
-  memory x = wrap(ctx.input(0), plain_desc(ctx.input(0).shape(), Tag::nchw));
+  const Shape x_shape = logical_shape(ctx.input(0).shape(), src_layout_);
+  memory x = wrap(ctx.input(0), activation_desc(x_shape, src_layout_));
   memory src = x;
   if (e.src_in) {
     src = memory(e.src, dnnl_engine());
@@ -122,47 +196,74 @@ Status ConvKernel::execute(KernelContext& ctx, const ConvEntry& e) const {
   }
   memory weights =
       e.weights ? e.weights : reorder_to(wrap(ctx.input(1), user_weights_desc(ctx.input(1).shape())), e.weights_desc);
-  Tensor y = empty_float(e.y_shape);
-  memory y_mem = wrap(y, plain_desc(e.y_shape, Tag::nchw));
+  Tensor& y = ctx.allocate_output_uninitialized(0, DType::kFloat32, physical_shape(e.y_shape, dst_layout_));
+  memory y_mem = wrap(y, activation_desc(e.y_shape, dst_layout_));
   memory dst = e.dst_out ? memory(e.dst, dnnl_engine()) : y_mem;
   std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
   if (has_bias_) args[DNNL_ARG_BIAS] = wrap(ctx.input(2), plain_desc({e.y_shape[1]}));
+  add_operand_args(e.epilogue, ctx, args);
   e.prim.execute(stream, args);
   if (e.dst_out) e.dst_out->execute(stream, dst, y_mem);
   stream.wait();
-  ctx.set_output(0, std::move(y));
   return Status::ok();
 }
 
-// The input shape the graph declares, with a symbolic batch taken as 1; empty when the
-// spatial size is unknown (then the weights are packed on the first run).
-Shape declared_input_shape(const ValueInfo& x) {
-  if (x.rank != 4 || x.dims[1] < 0 || x.dims[2] < 0 || x.dims[3] < 0) return {};
-  return {x.dims[0] < 0 ? 1 : x.dims[0], x.dims[1], x.dims[2], x.dims[3]};
+// The logical input shape the graph declares, with a symbolic batch taken as 1; empty when
+// the spatial size is unknown (then the weights are packed on the first run).
+Shape declared_input_shape(const ValueInfo& x, Layout layout) {
+  const int64_t rank = layout != Layout::kNchw ? 5 : 4;
+  if (x.rank != rank) return {};
+  for (int64_t d = 1; d < rank; ++d)
+    if (x.dims[d] < 0) return {};
+  Shape s = x.dims;
+  if (s[0] < 0) s[0] = 1;
+  return logical_shape(s, layout);
+}
+
+KernelResult make_conv(const ir::Node& node, const KernelConfig& config, const ops::ConvAttrs& a,
+                       const ops::FusedConvAttrs* fused) {
+  const ValueInfo x = value_info(node, 0), w = value_info(node, 1), b = value_info(node, 2);
+  const Layout src_layout = fused ? fused->src_layout : Layout::kNchw;
+  if (x.dtype != DType::kFloat32 || w.dtype != DType::kFloat32 || w.rank != 4) return KernelResult(nullptr);
+  if (x.rank >= 0 && x.rank != (src_layout != Layout::kNchw ? 5 : 4)) return KernelResult(nullptr);
+  if (node.inputs.size() > 2 && node.inputs[2] != nullptr && b.dtype != DType::kFloat32) return KernelResult(nullptr);
+  if (a.group < 1) return KernelResult(nullptr);
+  if (fused && !supports_epilogue(fused->epilogue, node)) return KernelResult(nullptr);
+  auto kernel = std::make_unique<ConvKernel>(node, a, fused);
+  if (!w.constant) return KernelResult(std::move(kernel));
+  const Shape hint = declared_input_shape(x, src_layout);
+  if (hint.empty() || hint[1] != w.dims[1] * a.group) return KernelResult(std::move(kernel));
+  // Operand shapes as declared (a symbolic batch as 1); unknown ones defer packing to the first run.
+  std::vector<Shape> operands;
+  if (fused) {
+    for (const ops::PostOp& op : fused->epilogue.post_ops) {
+      if (op.input < 0) continue;
+      const ValueInfo o = value_info(node, static_cast<size_t>(op.input));
+      if (o.rank < 0 || std::count(o.dims.begin() + 1, o.dims.end(), -1) > 0) return KernelResult(std::move(kernel));
+      Shape s = o.dims;
+      if (!s.empty() && s[0] < 0) s[0] = 1;
+      operands.push_back(logical_shape(s, fused->dst_layout));
+    }
+  }
+  ThreadScope threads(config.threads);
+  // A conv oneDNN does not take (or a geometry the shape does not fit, which the reference
+  // reports when the node runs) is left to the next backend.
+  if (!kernel->pack(hint, operands).is_ok()) return KernelResult(nullptr);
+  return KernelResult(std::move(kernel));
 }
 
 }  // namespace
 
 KernelResult create_conv(const ir::Node& node, const KernelConfig& config) {
-  const ValueInfo x = value_info(node, 0), w = value_info(node, 1), b = value_info(node, 2);
-  const auto& a = node.attrs_as<ops::ConvAttrs>();
-  if (x.dtype != DType::kFloat32 || w.dtype != DType::kFloat32 || w.rank != 4) return KernelResult(nullptr);
-  if (x.rank >= 0 && x.rank != 4) return KernelResult(nullptr);
-  if (node.inputs.size() > 2 && node.inputs[2] != nullptr && b.dtype != DType::kFloat32) return KernelResult(nullptr);
-  if (a.group < 1) return KernelResult(nullptr);
-  auto kernel = std::make_unique<ConvKernel>(node);
-  if (w.constant) {
-    const Shape hint = declared_input_shape(x);
-    if (!hint.empty() && hint[1] == w.dims[1] * a.group) {
-      ThreadScope threads(config.threads);
-      // A conv oneDNN does not take (or a geometry the shape does not fit, which the
-      // reference reports when the node runs) is left to the next backend.
-      if (!kernel->pack(hint).is_ok()) return KernelResult(nullptr);
-    }
-  }
-  return KernelResult(std::move(kernel));
+  return make_conv(node, config, node.attrs_as<ops::ConvAttrs>(), nullptr);
+}
+
+KernelResult create_fused_conv(const ir::Node& node, const KernelConfig& config) {
+  const auto& a = node.attrs_as<ops::FusedConvAttrs>();
+  return make_conv(node, config, a, &a);
 }
 
 FULCRUM_CPU_KERNEL("", Conv, create_conv);
+FULCRUM_CPU_KERNEL("fulcrum", FusedConv, create_fused_conv);
 
 }  // namespace fulcrum::backends::cpu

@@ -1,21 +1,30 @@
-// Float32 elementwise kernels of the CPU backend: activations and same-shape or scalar
-// binary ops, as flat loops the compiler vectorises, into outputs that are not zero-filled
-// first. Any other case (broadcasting, other dtypes) runs the reference kernel of the op,
-// so taking a node never narrows what it accepts.
+// Float32 elementwise kernels of the CPU backend: activations, Erf and Sqrt, and the binary
+// arithmetic ops with numpy broadcasting, as loops the compiler vectorises, into outputs
+// that are not zero-filled first. Any other case (other dtypes, legacy broadcasting) runs
+// the reference kernel of the op, so taking a node never narrows what it accepts.
 #include <algorithm>
 #include <cmath>
 #include <string_view>
 
+#include "backends/cpu/broadcast.h"
 #include "backends/cpu/cpu_kernels.h"
-#include "backends/cpu/dnnl_context.h"
+#include "backends/cpu/cpu_parallel.h"
+#include "backends/cpu/vec_math.h"
 #include "backends/reference/kernel.h"
 #include "ops/elementwise.h"
 
 namespace fulcrum::backends::cpu {
 namespace {
 
-enum class Unary { kRelu, kLeakyRelu, kSigmoid, kHardSigmoid, kHardSwish, kClip };
-enum class Binary { kAdd, kSub, kMul, kDiv };
+enum class Unary { kRelu, kLeakyRelu, kSigmoid, kHardSigmoid, kHardSwish, kClip, kErf, kSqrt };
+enum class BinaryOp { kAdd, kSub, kMul, kDiv, kPow, kSquare };
+
+// parallel_rows work per element: binary ops and most activations are memory-bound (1);
+// erf is a rational polynomial (16).
+constexpr int64_t kCheapWork = 1;
+constexpr int64_t kErfWork = 16;
+// Fewer rows than this are split into column ranges for the threads.
+constexpr int64_t kMinRowsToSplit = 16;
 
 // Clip's bounds: attributes before opset 11, optional constant inputs after. Returns false
 // when a bound is a run-time input (the reference kernel then handles the node).
@@ -37,6 +46,43 @@ bool clip_bounds(const ir::Node& node, float& lo, float& hi) {
   return true;
 }
 
+// The transcendental loops are cloned for AVX2; std:: helpers (clamp, exp) would not inline
+// into a clone, so the activations stay in one baseline loop.
+FULCRUM_CPU_VECTOR_CLONES
+void erf_loop(const float* in, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = erf_approx(in[i]);
+}
+
+FULCRUM_CPU_VECTOR_CLONES
+void sqrt_loop(const float* in, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = __builtin_sqrtf(in[i]);
+}
+
+void unary_loop(Unary op, float a, float b, const float* in, float* out, int64_t n) {
+  switch (op) {
+    case Unary::kRelu:
+      for (int64_t i = 0; i < n; ++i) out[i] = std::max(in[i], 0.0f);
+      break;
+    case Unary::kLeakyRelu:
+      for (int64_t i = 0; i < n; ++i) out[i] = in[i] >= 0 ? in[i] : a * in[i];
+      break;
+    case Unary::kSigmoid:
+      for (int64_t i = 0; i < n; ++i) out[i] = 1.0f / (1.0f + std::exp(-in[i]));
+      break;
+    case Unary::kHardSigmoid:
+      for (int64_t i = 0; i < n; ++i) out[i] = std::clamp(a * in[i] + b, 0.0f, 1.0f);
+      break;
+    case Unary::kHardSwish:
+      for (int64_t i = 0; i < n; ++i) out[i] = in[i] * std::clamp(in[i] / 6.0f + 0.5f, 0.0f, 1.0f);
+      break;
+    case Unary::kClip:
+      for (int64_t i = 0; i < n; ++i) out[i] = std::min(std::max(in[i], a), b);
+      break;
+    case Unary::kErf: erf_loop(in, out, n); break;
+    case Unary::kSqrt: sqrt_loop(in, out, n); break;
+  }
+}
+
 class UnaryKernel : public Kernel {
  public:
   UnaryKernel(Unary op, float alpha, float beta, reference::KernelFn fallback)
@@ -45,32 +91,12 @@ class UnaryKernel : public Kernel {
   Status run(KernelContext& ctx) override {
     const Tensor& x = ctx.input(0);
     if (x.dtype() != DType::kFloat32) return fallback_(ctx);
-    Tensor y = empty_float(x.shape());
+    Tensor& y = ctx.allocate_output_uninitialized(0, DType::kFloat32, x.shape());
     const float* in = x.data<float>();
     float* out = y.mutable_data<float>();
-    const int64_t n = x.numel();
-    const float a = alpha_, b = beta_;
-    switch (op_) {
-      case Unary::kRelu:
-        for (int64_t i = 0; i < n; ++i) out[i] = std::max(in[i], 0.0f);
-        break;
-      case Unary::kLeakyRelu:
-        for (int64_t i = 0; i < n; ++i) out[i] = in[i] >= 0 ? in[i] : a * in[i];
-        break;
-      case Unary::kSigmoid:
-        for (int64_t i = 0; i < n; ++i) out[i] = 1.0f / (1.0f + std::exp(-in[i]));
-        break;
-      case Unary::kHardSigmoid:
-        for (int64_t i = 0; i < n; ++i) out[i] = std::clamp(a * in[i] + b, 0.0f, 1.0f);
-        break;
-      case Unary::kHardSwish:
-        for (int64_t i = 0; i < n; ++i) out[i] = in[i] * std::clamp(in[i] / 6.0f + 0.5f, 0.0f, 1.0f);
-        break;
-      case Unary::kClip:
-        for (int64_t i = 0; i < n; ++i) out[i] = std::min(std::max(in[i], a), b);
-        break;
-    }
-    ctx.set_output(0, std::move(y));
+    parallel_rows(x.numel(), x.numel() * (op_ == Unary::kErf ? kErfWork : kCheapWork), [&](int64_t begin, int64_t end) {
+      unary_loop(op_, alpha_, beta_, in + begin, out + begin, end - begin);
+    });
     return Status::ok();
   }
 
@@ -80,43 +106,97 @@ class UnaryKernel : public Kernel {
   reference::KernelFn fallback_;
 };
 
-template <Binary op>
-void binary_loop(const float* a, int64_t a_step, const float* b, int64_t b_step, float* out, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float x = a[i * a_step], y = b[i * b_step];
-    if constexpr (op == Binary::kAdd) out[i] = x + y;
-    if constexpr (op == Binary::kSub) out[i] = x - y;
-    if constexpr (op == Binary::kMul) out[i] = x * y;
-    if constexpr (op == Binary::kDiv) out[i] = x / y;
+// out[i] = a[i * a_step] op b[i * b_step], steps 0 or 1, for each op: the steps are
+// template arguments so each of the three combinations vectorises.
+template <int a_step, int b_step>
+FULCRUM_CPU_INLINE void binary_row(BinaryOp op, const float* a, const float* b, float* out, int64_t n) {
+  switch (op) {
+    case BinaryOp::kAdd:
+      for (int64_t i = 0; i < n; ++i) out[i] = a[i * a_step] + b[i * b_step];
+      break;
+    case BinaryOp::kSub:
+      for (int64_t i = 0; i < n; ++i) out[i] = a[i * a_step] - b[i * b_step];
+      break;
+    case BinaryOp::kMul:
+      for (int64_t i = 0; i < n; ++i) out[i] = a[i * a_step] * b[i * b_step];
+      break;
+    case BinaryOp::kDiv:
+      for (int64_t i = 0; i < n; ++i) out[i] = a[i * a_step] / b[i * b_step];
+      break;
+    case BinaryOp::kSquare:  // Pow with the exponent 2
+      for (int64_t i = 0; i < n; ++i) out[i] = a[i * a_step] * a[i * a_step];
+      break;
+    case BinaryOp::kPow:
+      for (int64_t i = 0; i < n; ++i) out[i] = __builtin_powf(a[i * a_step], b[i * b_step]);
+      break;
   }
 }
 
-template <Binary op>
+// Rows are split into `pieces` column ranges each, so that one long row (same-shape operands
+// merge into one) still spreads over threads; units [u0, u1) are row-major (row, piece).
+FULCRUM_CPU_VECTOR_CLONES
+void binary_units(BinaryOp op, const BroadcastPlan& plan, const float* a, const float* b, float* out, int64_t pieces,
+                  int64_t u0, int64_t u1) {
+  const int64_t n = plan.inner;
+  for (int64_t u = u0; u < u1; ++u) {
+    const int64_t r = u / pieces, c0 = n * (u % pieces) / pieces, c1 = n * (u % pieces + 1) / pieces;
+    const auto [ao, bo] = plan.row_offsets(r);
+    const float* pa = a + ao + c0 * plan.a_inner_step;
+    const float* pb = b + bo + c0 * plan.b_inner_step;
+    float* o = out + r * n + c0;
+    if (plan.a_inner_step == 1 && plan.b_inner_step == 1)
+      binary_row<1, 1>(op, pa, pb, o, c1 - c0);
+    else if (plan.a_inner_step == 1)
+      binary_row<1, 0>(op, pa, pb, o, c1 - c0);
+    else if (plan.b_inner_step == 1)
+      binary_row<0, 1>(op, pa, pb, o, c1 - c0);
+    else
+      binary_row<0, 0>(op, pa, pb, o, c1 - c0);
+  }
+}
+
 class BinaryKernel : public Kernel {
  public:
-  explicit BinaryKernel(reference::KernelFn fallback) : fallback_(fallback) {}
+  BinaryKernel(BinaryOp op, reference::KernelFn fallback) : op_(op), fallback_(fallback) {}
 
   Status run(KernelContext& ctx) override {
     const Tensor& a = ctx.input(0);
     const Tensor& b = ctx.input(1);
     if (a.dtype() != DType::kFloat32 || b.dtype() != DType::kFloat32) return fallback_(ctx);
-    // Same shapes, or one side a single element whose rank does not exceed the other's.
-    const bool same = a.shape() == b.shape();
-    const bool b_scalar = b.numel() == 1 && b.rank() <= a.rank();
-    const bool a_scalar = a.numel() == 1 && a.rank() <= b.rank();
-    if (!same && !b_scalar && !a_scalar) return fallback_(ctx);
-    const Tensor& big = (same || b_scalar) ? a : b;
-    Tensor y = empty_float(big.shape());
-    const int64_t n = big.numel();
-    binary_loop<op>(a.data<float>(), (same || b_scalar) ? 1 : 0, b.data<float>(),
-                    (same || (a_scalar && !b_scalar)) ? 1 : 0, y.mutable_data<float>(), n);
-    ctx.set_output(0, std::move(y));
+    auto plan = BroadcastPlan::make(a.shape(), b.shape());
+    if (!plan) return fallback_(ctx);  // shapes that do not broadcast: the reference names them
+    BinaryOp op = op_;
+    if (op == BinaryOp::kPow && b.numel() == 1 && b.data<float>()[0] == 2.0f) op = BinaryOp::kSquare;
+    Tensor& y = ctx.allocate_output_uninitialized(0, DType::kFloat32, plan->out_shape);
+    const float* pa = a.data<float>();
+    const float* pb = b.data<float>();
+    float* out = y.mutable_data<float>();
+    const int64_t pieces = plan->rows >= kMinRowsToSplit ? 1 : std::clamp<int64_t>(plan->inner / 4096, 1, 64);
+    parallel_rows(plan->rows * pieces, plan->rows * plan->inner * kCheapWork,
+                  [&](int64_t begin, int64_t end) { binary_units(op, *plan, pa, pb, out, pieces, begin, end); });
     return Status::ok();
   }
 
  private:
+  BinaryOp op_;
   reference::KernelFn fallback_;
 };
+
+bool binary_op(std::string_view op, BinaryOp& kind) {
+  if (op == "Add")
+    kind = BinaryOp::kAdd;
+  else if (op == "Sub")
+    kind = BinaryOp::kSub;
+  else if (op == "Mul")
+    kind = BinaryOp::kMul;
+  else if (op == "Div")
+    kind = BinaryOp::kDiv;
+  else if (op == "Pow")
+    kind = BinaryOp::kPow;
+  else
+    return false;
+  return true;
+}
 
 }  // namespace
 
@@ -126,10 +206,8 @@ KernelResult create_elementwise(const ir::Node& node, const KernelConfig&) {
   // Opsets before 7 broadcast binary ops by legacy attributes: the reference handles those.
   if (node.opset < 7) return std::unique_ptr<Kernel>();
   const std::string_view op = node.op_type;
-  if (op == "Add") return std::unique_ptr<Kernel>(std::make_unique<BinaryKernel<Binary::kAdd>>(fallback));
-  if (op == "Sub") return std::unique_ptr<Kernel>(std::make_unique<BinaryKernel<Binary::kSub>>(fallback));
-  if (op == "Mul") return std::unique_ptr<Kernel>(std::make_unique<BinaryKernel<Binary::kMul>>(fallback));
-  if (op == "Div") return std::unique_ptr<Kernel>(std::make_unique<BinaryKernel<Binary::kDiv>>(fallback));
+  BinaryOp binary;
+  if (binary_op(op, binary)) return std::unique_ptr<Kernel>(std::make_unique<BinaryKernel>(binary, fallback));
   float alpha = 0, beta = 0;
   Unary kind;
   if (op == "Relu") {
@@ -148,6 +226,10 @@ KernelResult create_elementwise(const ir::Node& node, const KernelConfig&) {
   } else if (op == "Clip") {
     kind = Unary::kClip;
     if (!clip_bounds(node, alpha, beta)) return std::unique_ptr<Kernel>();
+  } else if (op == "Erf") {
+    kind = Unary::kErf;
+  } else if (op == "Sqrt") {
+    kind = Unary::kSqrt;
   } else {
     return std::unique_ptr<Kernel>();
   }
@@ -160,9 +242,12 @@ FULCRUM_CPU_KERNEL("", Sigmoid, create_elementwise);
 FULCRUM_CPU_KERNEL("", HardSigmoid, create_elementwise);
 FULCRUM_CPU_KERNEL("", HardSwish, create_elementwise);
 FULCRUM_CPU_KERNEL("", Clip, create_elementwise);
+FULCRUM_CPU_KERNEL("", Erf, create_elementwise);
+FULCRUM_CPU_KERNEL("", Sqrt, create_elementwise);
 FULCRUM_CPU_KERNEL("", Add, create_elementwise);
 FULCRUM_CPU_KERNEL("", Sub, create_elementwise);
 FULCRUM_CPU_KERNEL("", Mul, create_elementwise);
 FULCRUM_CPU_KERNEL("", Div, create_elementwise);
+FULCRUM_CPU_KERNEL("", Pow, create_elementwise);
 
 }  // namespace fulcrum::backends::cpu

@@ -1,12 +1,17 @@
 // Gemm and MatMul on oneDNN's matmul. A constant 2-D B (the weights of a fully connected
 // layer) is packed once, at build time, into oneDNN's preferred blocked layout, with Gemm's
 // alpha folded in and beta * C as the bias; A's leading axes fold into the row count. Any
-// other float32 MatMul runs as a plain (batched, broadcasting) matmul.
+// other float32 MatMul runs as a plain (batched, broadcasting) matmul. fulcrum.FusedMatMul
+// runs its epilogue as oneDNN post-ops (post_ops.h); a leading Add of a constant row vector
+// joins the bias.
 #include <algorithm>
+#include <optional>
 
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/dnnl_context.h"
+#include "backends/cpu/post_ops.h"
 #include "core/parallel.h"
+#include "ops/fused.h"
 #include "ops/matmul.h"
 
 namespace fulcrum::backends::cpu {
@@ -17,30 +22,62 @@ using dnnl::memory;
 struct MatmulEntry {
   dnnl::matmul prim;
   memory weights;  // packed weights (PackedMatmulKernel only)
+  EpiloguePlan epilogue;
 };
 
 dnnl::matmul::primitive_desc matmul_pd(const memory::desc& a, const memory::desc& b, const memory::desc* bias,
-                                       const memory::desc& y) {
+                                       const memory::desc& y, const EpiloguePlan* epilogue = nullptr) {
   auto desc = bias ? dnnl::matmul::desc(a, b, *bias, y) : dnnl::matmul::desc(a, b, y);
-  return dnnl::matmul::primitive_desc(desc, dnnl_engine());
+  dnnl::primitive_attr attr;
+  if (epilogue != nullptr) attr.set_post_ops(epilogue->ops);
+  return dnnl::matmul::primitive_desc(desc, attr, dnnl_engine());
+}
+
+// The epilogue's operand shapes seen on the [rows, n] view of the output: an operand of
+// the output's own shape is [rows, n], a row vector [1, n].
+Result<std::vector<Shape>> operands_2d(const std::vector<Shape>& shapes, const Shape& y, int64_t rows, int64_t n) {
+  std::vector<Shape> out;
+  for (const Shape& s : shapes) {
+    if (s == y)
+      out.push_back({rows, n});
+    else if (shape_numel(s) == n && !s.empty() && s.back() == n)
+      out.push_back({1, n});
+    else
+      return invalid_argument("Add operand {} neither matches the output {} nor is a row of it", shape_to_string(s),
+                              shape_to_string(y));
+  }
+  return out;
 }
 
 // Y = A' W + bias, A' being A with its leading axes folded into rows, W [K, N] constant.
 class PackedMatmulKernel : public Kernel {
  public:
-  PackedMatmulKernel(Tensor weights, Tag weights_tag, Tensor bias, bool gemm)
-      : weights_(std::move(weights)), weights_tag_(weights_tag), bias_(std::move(bias)), gemm_(gemm) {
+  PackedMatmulKernel(Tensor weights, Tag weights_tag, Tensor bias, bool gemm, std::optional<ops::Epilogue> epilogue)
+      : weights_(std::move(weights)),
+        weights_tag_(weights_tag),
+        bias_(std::move(bias)),
+        gemm_(gemm),
+        epilogue_(std::move(epilogue)) {
     k_ = weights_tag_ == Tag::ab ? weights_.dim(0) : weights_.dim(1);
     n_ = weights_tag_ == Tag::ab ? weights_.dim(1) : weights_.dim(0);
   }
 
-  Status pack(int64_t rows) {
+  Status pack(int64_t rows, const std::vector<Shape>& operands) {
     return catch_dnnl([&]() -> Status {
-      FULCRUM_ASSIGN_OR_RETURN(MatmulEntry e, make_entry(rows));
+      FULCRUM_ASSIGN_OR_RETURN(MatmulEntry e, make_entry(rows, operands));
       packed_ = e.weights;
       return Status::ok();
     });
   }
+
+  // Once B is packed, other row counts re-pack from packed_, so the executor may free B
+  // (unless packed_ is B itself: oneDNN wanted B's own layout).
+  bool release_constant_input(size_t i) override {
+    if (i != 1 || !packed_ || packed_.get_data_handle() == weights_.raw()) return false;
+    weights_ = Tensor();
+    return true;
+  }
+  size_t packed_bytes() const override { return (packed_ ? packed_.get_desc().get_size() : 0) + bias_.nbytes(); }
 
   Status run(KernelContext& ctx) override {
     const Tensor& a = ctx.input(0);
@@ -50,29 +87,40 @@ class PackedMatmulKernel : public Kernel {
     const int64_t rows = a.numel() / k_;
     Shape y_shape(a.shape().begin(), a.shape().end() - 1);
     y_shape.push_back(n_);
+    std::vector<Shape> operands;
+    if (epilogue_) {
+      FULCRUM_ASSIGN_OR_RETURN(operands, operands_2d(operand_shapes(*epilogue_, ctx), y_shape, rows, n_));
+    }
+    std::vector<Shape> key = {{rows}};
+    key.insert(key.end(), operands.begin(), operands.end());
     ThreadScope threads(thread_limit());
-    FULCRUM_ASSIGN_OR_RETURN(auto entry, cache_.get({{rows}}, [&] { return make_entry(rows); }));
+    FULCRUM_ASSIGN_OR_RETURN(auto entry, cache_.get(key, [&] { return make_entry(rows, operands); }));
     return catch_dnnl([&] {
-      Tensor y = empty_float(y_shape);
+      Tensor& y = ctx.allocate_output_uninitialized(0, DType::kFloat32, y_shape);
       std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, wrap(a, plain_desc({rows, k_}))},
                                               {DNNL_ARG_WEIGHTS, entry->weights},
                                               {DNNL_ARG_DST, wrap(y, plain_desc({rows, n_}))}};
       if (bias_.defined()) args[DNNL_ARG_BIAS] = wrap(bias_, plain_desc({1, n_}));
+      add_operand_args(entry->epilogue, ctx, args);
       entry->prim.execute(dnnl_stream(), args);
       dnnl_stream().wait();
-      ctx.set_output(0, std::move(y));
       return Status::ok();
     });
   }
 
  private:
-  Result<MatmulEntry> make_entry(int64_t rows) const {
+  Result<MatmulEntry> make_entry(int64_t rows, const std::vector<Shape>& operands) const {
     const memory::desc weights_any({k_, n_}, memory::data_type::f32, Tag::any);
     const memory::desc bias = plain_desc({1, n_});
-    auto pd = matmul_pd(plain_desc({rows, k_}), weights_any, bias_.defined() ? &bias : nullptr, plain_desc({rows, n_}));
-    MatmulEntry e{dnnl::matmul(pd), packed_};
+    EpiloguePlan epilogue;
+    if (epilogue_) {
+      FULCRUM_ASSIGN_OR_RETURN(epilogue, plan_epilogue(*epilogue_, {rows, n_}, operands, Tag::ab));
+    }
+    auto pd = matmul_pd(plain_desc({rows, k_}), weights_any, bias_.defined() ? &bias : nullptr, plain_desc({rows, n_}),
+                        &epilogue);
+    MatmulEntry e{dnnl::matmul(pd), packed_, std::move(epilogue)};
     if (!packed_ || packed_.get_desc() != pd.weights_desc())
-      e.weights = reorder_to(wrap(weights_, plain_desc({k_, n_}, weights_tag_)), pd.weights_desc());
+      e.weights = reorder_to(packed_ ? packed_ : wrap(weights_, plain_desc({k_, n_}, weights_tag_)), pd.weights_desc());
     return e;
   }
 
@@ -80,6 +128,7 @@ class PackedMatmulKernel : public Kernel {
   Tag weights_tag_;  // ab: B is [K, N]; ba: B is [N, K] (Gemm's transB)
   Tensor bias_;      // [N] or undefined
   bool gemm_;
+  std::optional<ops::Epilogue> epilogue_;  // the node's, less the Adds folded into bias_
   int64_t k_ = 0, n_ = 0;
   memory packed_;
   ShapeCache<MatmulEntry> cache_;
@@ -89,6 +138,8 @@ class PackedMatmulKernel : public Kernel {
 // axes broadcast (oneDNN broadcasts size-1 batch axes itself).
 class MatmulKernel : public Kernel {
  public:
+  explicit MatmulKernel(std::optional<ops::Epilogue> epilogue) : epilogue_(std::move(epilogue)) {}
+
   Status run(KernelContext& ctx) override {
     const Tensor& a = ctx.input(0);
     const Tensor& b = ctx.input(1);
@@ -115,22 +166,32 @@ class MatmulKernel : public Kernel {
     Shape y_shape(ys.begin(), ys.end() - 2);
     if (a.rank() > 1) y_shape.push_back(ys[rank - 2]);
     if (b.rank() > 1) y_shape.push_back(ys[rank - 1]);
+    std::vector<Shape> operands = epilogue_ ? operand_shapes(*epilogue_, ctx) : std::vector<Shape>{};
+    std::vector<Shape> key = {as, bs};
+    key.insert(key.end(), operands.begin(), operands.end());
     ThreadScope threads(thread_limit());
-    FULCRUM_ASSIGN_OR_RETURN(auto entry, cache_.get({as, bs}, [&]() -> Result<MatmulEntry> {
-      return MatmulEntry{dnnl::matmul(matmul_pd(plain_desc(as), plain_desc(bs), nullptr, plain_desc(ys))), {}};
+    FULCRUM_ASSIGN_OR_RETURN(auto entry, cache_.get(key, [&]() -> Result<MatmulEntry> {
+      EpiloguePlan epilogue;
+      if (epilogue_) {
+        FULCRUM_ASSIGN_OR_RETURN(epilogue, plan_epilogue(*epilogue_, ys, operands, plain_tag(ys.size())));
+      }
+      auto pd = matmul_pd(plain_desc(as), plain_desc(bs), nullptr, plain_desc(ys), &epilogue);
+      return MatmulEntry{dnnl::matmul(pd), {}, std::move(epilogue)};
     }));
     return catch_dnnl([&] {
-      Tensor y = empty_float(y_shape);
-      entry->prim.execute(dnnl_stream(), {{DNNL_ARG_SRC, wrap(a, plain_desc(as))},
-                                          {DNNL_ARG_WEIGHTS, wrap(b, plain_desc(bs))},
-                                          {DNNL_ARG_DST, wrap(y, plain_desc(ys))}});
+      Tensor& y = ctx.allocate_output_uninitialized(0, DType::kFloat32, y_shape);
+      std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, wrap(a, plain_desc(as))},
+                                              {DNNL_ARG_WEIGHTS, wrap(b, plain_desc(bs))},
+                                              {DNNL_ARG_DST, wrap(y, plain_desc(ys))}};
+      add_operand_args(entry->epilogue, ctx, args);
+      entry->prim.execute(dnnl_stream(), args);
       dnnl_stream().wait();
-      ctx.set_output(0, std::move(y));
       return Status::ok();
     });
   }
 
  private:
+  std::optional<ops::Epilogue> epilogue_;  // a FusedMatMul's (operands align with the output's trailing axes)
   ShapeCache<MatmulEntry> cache_;
 };
 
@@ -141,11 +202,66 @@ int64_t declared_rows(const ValueInfo& a) {
   return rows;
 }
 
-KernelResult packed(Tensor weights, Tag tag, Tensor bias, bool gemm, int64_t rows, const KernelConfig& config) {
-  auto kernel = std::make_unique<PackedMatmulKernel>(std::move(weights), tag, std::move(bias), gemm);
+// The epilogue a packed product runs as post-ops: the node's, less its leading Adds of a
+// constant row vector, which join the bias. Nullopt when an operand fits neither the output's
+// shape nor a row (the reference then runs the node).
+std::optional<ops::Epilogue> fold_row_adds(const ir::Node& node, const ops::Epilogue& e, int64_t n, Tensor& bias) {
+  size_t i = 0;
+  for (; i < e.post_ops.size(); ++i) {
+    const ops::PostOp& op = e.post_ops[i];
+    if (!op.domain.empty() || op.op_type != "Add" || op.input < 0) break;
+    const ValueInfo c = value_info(node, static_cast<size_t>(op.input));
+    if (!c.constant || c.dtype != DType::kFloat32 || c.constant->numel() != n || c.dims.empty() || c.dims.back() != n)
+      break;
+    if (!bias.defined()) bias = Tensor::zeros(DType::kFloat32, {n});
+    float* dst = bias.mutable_data<float>();
+    for (int64_t j = 0; j < n; ++j) dst[j] += c.constant->data<float>()[j];
+  }
+  ops::Epilogue rest;
+  rest.post_ops.assign(e.post_ops.begin() + static_cast<std::ptrdiff_t>(i), e.post_ops.end());
+  return rest;
+}
+
+// The [rows, n] view of each binary operand the graph declares, or nullopt when one is
+// neither output-shaped nor a row.
+std::optional<std::vector<Shape>> declared_operands(const ir::Node& node, const ops::Epilogue& e, int64_t rows,
+                                                    int64_t n) {
+  const ir::Value& y = *node.outputs[0];
+  std::vector<Shape> out;
+  for (const ops::PostOp& op : e.post_ops) {
+    if (op.input < 0) continue;
+    const ir::Value& v = *node.inputs[static_cast<size_t>(op.input)];
+    const ValueInfo o = value_info(node, static_cast<size_t>(op.input));
+    bool same = o.rank >= 0 && y.type.dims && y.type.dims->size() == static_cast<size_t>(o.rank);
+    for (size_t d = 0; same && d < o.dims.size(); ++d) {
+      const ir::Dim& yd = (*y.type.dims)[d];
+      same = v.is_constant()
+                 ? yd.is_fixed() && yd.value == o.dims[d]
+                 : (yd.is_fixed() ? yd.value == o.dims[d] : !yd.param.empty() && (*v.type.dims)[d].param == yd.param);
+    }
+    const bool row = o.rank >= 1 && o.dims.back() == n && shape_numel(o.dims) == n;
+    if (!same && !row) return std::nullopt;
+    out.push_back(same ? Shape{rows, n} : Shape{1, n});
+  }
+  return out;
+}
+
+KernelResult packed(const ir::Node& node, Tensor weights, Tag tag, Tensor bias, bool gemm, int64_t rows,
+                    const ops::Epilogue* epilogue, const KernelConfig& config) {
+  const int64_t n = tag == Tag::ab ? weights.dim(1) : weights.dim(0);
+  std::optional<ops::Epilogue> rest;
+  std::vector<Shape> operands;
+  if (epilogue != nullptr) {
+    if (!supports_epilogue(*epilogue, node)) return KernelResult(nullptr);
+    rest = fold_row_adds(node, *epilogue, n, bias);
+    auto declared = declared_operands(node, *rest, rows, n);
+    if (!declared) return KernelResult(nullptr);
+    operands = std::move(*declared);
+  }
+  auto kernel = std::make_unique<PackedMatmulKernel>(std::move(weights), tag, std::move(bias), gemm, std::move(rest));
   ThreadScope threads(config.threads);
   // A product oneDNN does not take is left to the next backend.
-  if (!kernel->pack(rows).is_ok()) return KernelResult(nullptr);
+  if (!kernel->pack(rows, operands).is_ok()) return KernelResult(nullptr);
   return KernelResult(std::move(kernel));
 }
 
@@ -164,10 +280,8 @@ Result<Tensor> gemm_bias(const ir::Node& node, float beta, int64_t n) {
   return bias;
 }
 
-}  // namespace
-
-KernelResult create_gemm(const ir::Node& node, const KernelConfig& config) {
-  const auto& attrs = node.attrs_as<ops::GemmAttrs>();
+KernelResult make_gemm(const ir::Node& node, const ops::GemmAttrs& attrs, const ops::Epilogue* epilogue,
+                       const KernelConfig& config) {
   const ValueInfo a = value_info(node, 0), b = value_info(node, 1);
   if (attrs.trans_a || a.dtype != DType::kFloat32 || (a.rank >= 0 && a.rank != 2)) return KernelResult(nullptr);
   if (!b.constant || b.dtype != DType::kFloat32 || b.rank != 2 || b.constant->numel() == 0)
@@ -181,19 +295,38 @@ KernelResult create_gemm(const ir::Node& node, const KernelConfig& config) {
     float* w = weights.mutable_data<float>();
     for (int64_t i = 0; i < weights.numel(); ++i) w[i] *= attrs.alpha;
   }
-  return packed(std::move(weights), attrs.trans_b ? Tag::ba : Tag::ab, std::move(bias).value(), true,
-                a.rank == 2 ? std::max<int64_t>(1, a.dims[0]) : 1, config);
+  return packed(node, std::move(weights), attrs.trans_b ? Tag::ba : Tag::ab, std::move(bias).value(), true,
+                a.rank == 2 ? std::max<int64_t>(1, a.dims[0]) : 1, epilogue, config);
 }
 
-KernelResult create_matmul(const ir::Node& node, const KernelConfig& config) {
+KernelResult make_matmul(const ir::Node& node, const ops::Epilogue* epilogue, const KernelConfig& config) {
   const ValueInfo a = value_info(node, 0), b = value_info(node, 1);
   if (a.dtype != DType::kFloat32 || b.dtype != DType::kFloat32) return KernelResult(nullptr);
   if (b.constant && b.rank == 2 && b.constant->numel() > 0)
-    return packed(*b.constant, Tag::ab, Tensor(), false, declared_rows(a), config);
-  return KernelResult(std::make_unique<MatmulKernel>());
+    return packed(node, *b.constant, Tag::ab, Tensor(), false, declared_rows(a), epilogue, config);
+  if (epilogue == nullptr) return KernelResult(std::make_unique<MatmulKernel>(std::nullopt));
+  // Post-op operands align with the output's trailing axes only when no operand is 1-D.
+  if (a.rank < 2 || b.rank < 2 || !supports_epilogue(*epilogue, node)) return KernelResult(nullptr);
+  return KernelResult(std::make_unique<MatmulKernel>(*epilogue));
+}
+
+}  // namespace
+
+KernelResult create_gemm(const ir::Node& node, const KernelConfig& config) {
+  return make_gemm(node, node.attrs_as<ops::GemmAttrs>(), nullptr, config);
+}
+
+KernelResult create_matmul(const ir::Node& node, const KernelConfig& config) {
+  return make_matmul(node, nullptr, config);
+}
+
+KernelResult create_fused_matmul(const ir::Node& node, const KernelConfig& config) {
+  const auto& attrs = node.attrs_as<ops::FusedMatMulAttrs>();
+  return attrs.gemm ? make_gemm(node, attrs, &attrs.epilogue, config) : make_matmul(node, &attrs.epilogue, config);
 }
 
 FULCRUM_CPU_KERNEL("", Gemm, create_gemm);
 FULCRUM_CPU_KERNEL("", MatMul, create_matmul);
+FULCRUM_CPU_KERNEL("fulcrum", FusedMatMul, create_fused_matmul);
 
 }  // namespace fulcrum::backends::cpu

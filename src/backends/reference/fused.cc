@@ -1,0 +1,96 @@
+// Reference kernels for the fused ops: the anchor's own reference kernel, then each
+// post-op's, in order, each on the previous result. They are the fused CPU kernels'
+// oracle, so they add no arithmetic of their own: a fused node computes exactly what the
+// nodes it replaced computed.
+#include <cmath>
+
+#include "backends/reference/elementwise_common.h"
+#include "backends/reference/kernel.h"
+#include "backends/reference/layout.h"
+#include "core/error.h"
+#include "ops/fused.h"
+
+namespace fulcrum::backends::reference {
+namespace {
+
+// The anchor's inputs (its three slots), then the epilogue.
+// A blocked source is unblocked first; with a blocked destination, the epilogue runs on
+// the unblocked result (unblocking 5-D operands: a plain operand never has the rank of a
+// blocked one) and the result is blocked last.
+Status run_fused(KernelContext& ctx, const char* anchor, std::shared_ptr<const ops::OpAttrs> anchor_attrs,
+                 int64_t anchor_opset, const ops::Epilogue& epilogue, ops::Layout src = ops::Layout::kNchw,
+                 ops::Layout dst = ops::Layout::kNchw) {
+  const ir::Node& node = ctx.node();
+  std::vector<const Tensor*> anchor_inputs;
+  for (size_t i = 0; i < ops::kFusedAnchorInputs && i < ctx.num_inputs(); ++i)
+    anchor_inputs.push_back(ctx.has_input(i) ? &ctx.input(i) : nullptr);
+  Tensor x_plain;
+  if (src != ops::Layout::kNchw && !anchor_inputs.empty() && anchor_inputs[0] != nullptr) {
+    FULCRUM_ASSIGN_OR_RETURN(x_plain, from_blocked(*anchor_inputs[0]));
+    anchor_inputs[0] = &x_plain;
+  }
+  while (!anchor_inputs.empty() && anchor_inputs.back() == nullptr) anchor_inputs.pop_back();
+  FULCRUM_ASSIGN_OR_RETURN(
+      Tensor acc, run_stage(node, "", anchor, anchor_opset, std::move(anchor_attrs), std::move(anchor_inputs)));
+  for (const ops::PostOp& op : epilogue.post_ops) {
+    std::vector<const Tensor*> inputs = {&acc};
+    if (op.input >= 0) {
+      if (!ctx.has_input(static_cast<size_t>(op.input)))
+        return invalid_argument("{}: post-op {} reads input {}, which is missing", node.label(), op.op_type, op.input);
+      inputs.push_back(&ctx.input(static_cast<size_t>(op.input)));
+    }
+    Tensor operand_plain;
+    if (dst != ops::Layout::kNchw && inputs.size() == 2 && inputs[1]->rank() == 5) {
+      FULCRUM_ASSIGN_OR_RETURN(operand_plain, from_blocked(*inputs[1]));
+      inputs[1] = &operand_plain;
+    }
+    FULCRUM_ASSIGN_OR_RETURN(acc, run_stage(node, op.domain, op.op_type, op.opset, op.typed, std::move(inputs)));
+  }
+  if (dst != ops::Layout::kNchw) {
+    FULCRUM_ASSIGN_OR_RETURN(acc, to_blocked(acc, ops::layout_block(dst)));
+  }
+  ctx.set_output(0, std::move(acc));
+  return Status::ok();
+}
+
+Status fused_conv(KernelContext& ctx) {
+  const auto& a = ctx.attrs<ops::FusedConvAttrs>();
+  auto conv = std::make_shared<ops::ConvAttrs>(a);
+  return run_fused(ctx, "Conv", std::move(conv), 11, a.epilogue, a.src_layout, a.dst_layout);
+}
+
+Status fused_matmul(KernelContext& ctx) {
+  const auto& a = ctx.attrs<ops::FusedMatMulAttrs>();
+  if (!a.gemm) return run_fused(ctx, "MatMul", std::make_shared<ops::OpAttrs>(), 13, a.epilogue);
+  return run_fused(ctx, "Gemm", std::make_shared<ops::GemmAttrs>(a), 13, a.epilogue);
+}
+
+Status silu(KernelContext& ctx) {
+  return ew::unary_floating(ctx, [](double v) { return v / (1.0 + std::exp(-v)); });
+}
+
+FULCRUM_REFERENCE_KERNEL_DOMAIN("fulcrum", FusedConv, fused_conv);
+FULCRUM_REFERENCE_KERNEL_DOMAIN("fulcrum", FusedMatMul, fused_matmul);
+FULCRUM_REFERENCE_KERNEL_DOMAIN("fulcrum", Silu, silu);
+
+}  // namespace
+
+Result<Tensor> run_stage(const ir::Node& node, const std::string& domain, const std::string& op_type, int64_t opset,
+                         std::shared_ptr<const ops::OpAttrs> attrs, std::vector<const Tensor*> inputs) {
+  KernelFn fn = find_kernel(domain, op_type);
+  if (fn == nullptr) return unimplemented("{}: no reference kernel for {}", node.label(), op_type);
+  ir::Node stage;
+  stage.name = node.name;
+  stage.op_type = op_type;
+  stage.domain = domain;
+  stage.opset = opset;
+  stage.schema = ops::find_schema(domain, op_type);
+  stage.typed_attrs = std::move(attrs);
+  stage.outputs = {node.outputs[0]};
+  std::vector<Tensor> outputs(1);
+  KernelContext ctx(stage, std::move(inputs), outputs);
+  FULCRUM_RETURN_IF_ERROR(fn(ctx).with_context(fmt::format("{} in {}", op_type, node.label())));
+  return std::move(outputs[0]);
+}
+
+}  // namespace fulcrum::backends::reference

@@ -1,0 +1,76 @@
+// Reference kernels of the blocked-layout ops (ops/layout.h), written as plain index maps.
+#include "backends/reference/layout.h"
+
+#include "core/error.h"
+#include "ops/layout.h"
+
+namespace fulcrum::backends::reference {
+namespace {
+
+// Copies between NCHW element (n, c, s) (s the flattened spatial index) and its blocked
+// position [n, c / b, s, c % b].
+template <bool kToBlocked>
+void copy_blocks(const float* src, float* dst, int64_t n, int64_t c, int64_t spatial, int64_t block) {
+  for (int64_t in = 0; in < n; ++in)
+    for (int64_t ic = 0; ic < c; ++ic)
+      for (int64_t s = 0; s < spatial; ++s) {
+        const int64_t plain = (in * c + ic) * spatial + s;
+        const int64_t blocked = ((in * (c / block) + ic / block) * spatial + s) * block + ic % block;
+        if (kToBlocked)
+          dst[blocked] = src[plain];
+        else
+          dst[plain] = src[blocked];
+      }
+}
+
+Status to_blocked_kernel(KernelContext& ctx) {
+  FULCRUM_ASSIGN_OR_RETURN(Tensor y, to_blocked(ctx.input(0), ctx.attrs<ops::ReorderToBlockedAttrs>().block));
+  ctx.set_output(0, std::move(y));
+  return Status::ok();
+}
+
+Status from_blocked_kernel(KernelContext& ctx) {
+  FULCRUM_ASSIGN_OR_RETURN(Tensor y, from_blocked(ctx.input(0)));
+  ctx.set_output(0, std::move(y));
+  return Status::ok();
+}
+
+// The pool on the unblocked tensor; Max/AveragePool's result blocked again.
+Status blocked_pool(KernelContext& ctx) {
+  const auto& a = ctx.attrs<ops::BlockedPoolAttrs>();
+  const int64_t block = ctx.input(0).rank() == 5 ? ctx.input(0).dim(4) : 0;
+  FULCRUM_ASSIGN_OR_RETURN(Tensor x, from_blocked(ctx.input(0)));
+  FULCRUM_ASSIGN_OR_RETURN(Tensor y, run_stage(ctx.node(), "", a.pool, a.pool_opset, a.pool_attrs, {&x}));
+  if (a.pool != "GlobalAveragePool") {
+    FULCRUM_ASSIGN_OR_RETURN(y, to_blocked(y, block));
+  }
+  ctx.set_output(0, std::move(y));
+  return Status::ok();
+}
+
+FULCRUM_REFERENCE_KERNEL_DOMAIN("fulcrum", ReorderToBlocked, to_blocked_kernel);
+FULCRUM_REFERENCE_KERNEL_DOMAIN("fulcrum", ReorderFromBlocked, from_blocked_kernel);
+FULCRUM_REFERENCE_KERNEL_DOMAIN("fulcrum", BlockedPool, blocked_pool);
+
+}  // namespace
+
+Result<Tensor> to_blocked(const Tensor& x, int64_t block) {
+  if (x.dtype() != DType::kFloat32 || x.rank() != 4 || block <= 0 || x.dim(1) % block != 0)
+    return invalid_argument("expected a float32 [N, C, H, W] tensor with C a multiple of {}, got {} {}", block,
+                            dtype_name(x.dtype()), shape_to_string(x.shape()));
+  Tensor y = Tensor::zeros(DType::kFloat32, {x.dim(0), x.dim(1) / block, x.dim(2), x.dim(3), block});
+  copy_blocks<true>(x.data<float>(), y.mutable_data<float>(), x.dim(0), x.dim(1), x.dim(2) * x.dim(3), block);
+  return y;
+}
+
+Result<Tensor> from_blocked(const Tensor& x) {
+  if (x.dtype() != DType::kFloat32 || x.rank() != 5 || (x.dim(4) != 8 && x.dim(4) != 16))
+    return invalid_argument("expected a float32 blocked [N, C/b, H, W, b] tensor (b = 8 or 16), got {} {}",
+                            dtype_name(x.dtype()), shape_to_string(x.shape()));
+  const int64_t block = x.dim(4);
+  Tensor y = Tensor::zeros(DType::kFloat32, {x.dim(0), x.dim(1) * block, x.dim(2), x.dim(3)});
+  copy_blocks<false>(x.data<float>(), y.mutable_data<float>(), x.dim(0), y.dim(1), x.dim(2) * x.dim(3), block);
+  return y;
+}
+
+}  // namespace fulcrum::backends::reference

@@ -1,0 +1,114 @@
+#include "passes/cpu_blocked_layout.h"
+
+#include <gtest/gtest.h>
+
+#include "ops/fused.h"
+#include "passes/fuse_epilogue.h"
+#include "passes_test_util.h"
+
+namespace fulcrum::testing {
+namespace {
+
+using Ints = std::vector<int64_t>;
+
+ir::Value* typed(ir::Node* n, const Ints& dims) {
+  ir::Value* v = n->outputs[0];
+  v->type.dtype = DType::kFloat32;
+  std::vector<ir::Dim> ds;
+  for (int64_t d : dims) ds.push_back(ir::Dim{d, d < 0 ? "N" : ""});
+  v->type.dims = ds;
+  return v;
+}
+
+const ir::Node* find_node(const ir::Graph& g, const std::string& name) {
+  for (const auto& n : g.nodes())
+    if (n->name == name) return n.get();
+  return nullptr;
+}
+
+const ops::FusedConvAttrs& conv_attrs(const ir::Graph& g, const std::string& name) {
+  const ir::Node* n = find_node(g, name);
+  EXPECT_NE(n, nullptr) << name << "\n" << ir::to_string(g);
+  EXPECT_EQ(n->op_type, "FusedConv");
+  return n->attrs_as<ops::FusedConvAttrs>();
+}
+
+// stem (C=3 -> 16) + Relu, MaxPool, depthwise conv + residual Add, 1x1 conv to 12 channels
+// (not a multiple of 8), GlobalAveragePool of the blocked pool output, and a graph output
+// read from a blocked tensor's plain reader.
+TEST(CpuBlockedLayout, KeepsConvChainsBlockedAndReordersAtTheEdges) {
+  GraphBuilder b(13);
+  ir::Value* x = b.input("x", DType::kFloat32, {-1, 3, 8, 8});
+  ir::Node* stem =
+      b.node("Conv", {x, b.constant("w0", random_floats({16, 3, 3, 3}, 1))}, {"c0"}, {{"pads", Ints{1, 1, 1, 1}}});
+  stem->name = "stem";
+  ir::Value* r0 = typed(b.node("Relu", {typed(stem, {-1, 16, 8, 8})}, {"r0"}), {-1, 16, 8, 8});
+  ir::Value* p0 =
+      typed(b.node("MaxPool", {r0}, {"p0"}, {{"kernel_shape", Ints{2, 2}}, {"strides", Ints{2, 2}}}), {-1, 16, 4, 4});
+  ir::Node* dw = b.node("Conv", {p0, b.constant("w1", random_floats({16, 1, 3, 3}, 2))}, {"c1"},
+                        {{"group", int64_t{16}}, {"pads", Ints{1, 1, 1, 1}}});
+  dw->name = "dw";
+  ir::Value* s1 = typed(b.node("Add", {typed(dw, {-1, 16, 4, 4}), p0}, {"s1"}), {-1, 16, 4, 4});
+  ir::Node* head = b.node("Conv", {s1, b.constant("w2", random_floats({12, 16, 1, 1}, 3))}, {"c2"});
+  head->name = "head";
+  b.output(typed(head, {-1, 12, 4, 4}));
+  ir::Value* g = typed(b.node("GlobalAveragePool", {s1}, {"g"}), {-1, 16, 1, 1});
+  b.output(g);
+  b.output(typed(b.node("Sigmoid", {s1}, {"sig"}), {-1, 16, 4, 4}));  // not a conv: reads s1 plain
+  passes::PassContext ctx;
+  ASSERT_TRUE(passes::FuseEpilogue().run(b.graph(), ctx).is_ok());
+  passes::CpuBlockedLayout pass;
+  run_pass_and_compare(pass, b.graph(), {random_floats({2, 3, 8, 8}, 4)});
+  const ir::Graph& graph = b.graph();
+  EXPECT_EQ(conv_attrs(graph, "stem").src_layout, ops::Layout::kNchw);
+  EXPECT_EQ(conv_attrs(graph, "stem").dst_layout, ops::Layout::kNchw8c);
+  EXPECT_EQ(conv_attrs(graph, "dw").src_layout, ops::Layout::kNchw8c);
+  EXPECT_EQ(conv_attrs(graph, "dw").dst_layout, ops::Layout::kNchw8c);
+  EXPECT_EQ(conv_attrs(graph, "head").src_layout, ops::Layout::kNchw8c);
+  EXPECT_EQ(conv_attrs(graph, "head").dst_layout, ops::Layout::kNchw);  // 12 channels: NCHW
+  EXPECT_EQ(count_ops(graph, "BlockedPool"), 2) << ir::to_string(graph);
+  EXPECT_EQ(count_ops(graph, "ReorderFromBlocked"), 1);  // for the Sigmoid only
+  EXPECT_EQ(count_ops(graph, "ReorderToBlocked"), 0);
+  EXPECT_EQ(graph.find_value("s1")->type.to_string(), "float32[N, 2, 4, 4, 8]");
+  EXPECT_EQ(graph.find_value("g")->type.to_string(), "float32[N, 16, 1, 1]");
+  // A second run leaves the laid-out graph alone.
+  auto again = pass.run(b.graph(), ctx);
+  ASSERT_TRUE(again.is_ok());
+  EXPECT_FALSE(*again);
+}
+
+TEST(CpuBlockedLayout, PlainResidualOfABlockedConvIsReorderedIn) {
+  GraphBuilder b(13);
+  ir::Value* x = b.input("x", DType::kFloat32, {1, 8, 5, 5});
+  ir::Value* skip = b.input("skip", DType::kFloat32, {1, 16, 5, 5});
+  ir::Node* conv =
+      b.node("Conv", {x, b.constant("w", random_floats({16, 8, 3, 3}, 5))}, {"c"}, {{"pads", Ints{1, 1, 1, 1}}});
+  ir::Value* s = typed(b.node("Add", {typed(conv, {1, 16, 5, 5}), skip}, {"s"}), {1, 16, 5, 5});
+  ir::Node* out = b.node("Conv", {s, b.constant("w2", random_floats({8, 16, 1, 1}, 6))}, {"y"});
+  b.output(typed(out, {1, 8, 5, 5}));
+  passes::PassContext ctx;
+  ASSERT_TRUE(passes::FuseEpilogue().run(b.graph(), ctx).is_ok());
+  passes::CpuBlockedLayout pass;
+  run_pass_and_compare(pass, b.graph(), {random_floats({1, 8, 5, 5}, 7), random_floats({1, 16, 5, 5}, 8)});
+  EXPECT_EQ(count_ops(b.graph(), "ReorderToBlocked"), 1) << ir::to_string(b.graph());
+  EXPECT_EQ(count_ops(b.graph(), "ReorderFromBlocked"), 0);
+  EXPECT_EQ(count_ops(b.graph(), "FusedConv"), 2);
+}
+
+TEST(CpuBlockedLayout, TakesEightPerBlockWhereSixteenDoNotDivideTheChannels) {
+  GraphBuilder b(13);
+  ir::Value* x = b.input("x", DType::kFloat32, {1, 16, 4, 4});
+  ir::Node* c24 = b.node("Conv", {x, b.constant("w", random_floats({24, 16, 1, 1}, 9))}, {"c24"});
+  ir::Node* c12 =
+      b.node("Conv", {typed(c24, {1, 24, 4, 4}), b.constant("w2", random_floats({12, 24, 1, 1}, 10))}, {"c12"});
+  b.output(typed(c12, {1, 12, 4, 4}));
+  passes::CpuBlockedLayout pass(16);
+  run_pass_and_compare(pass, b.graph(), {random_floats({1, 16, 4, 4}, 11)});
+  EXPECT_EQ(b.graph().find_value("c24")->type.to_string(), "float32[1, 3, 4, 4, 8]");
+  EXPECT_EQ(conv_attrs(b.graph(), "Conv_0").dst_layout, ops::Layout::kNchw8c);
+  EXPECT_EQ(conv_attrs(b.graph(), "Conv_1").src_layout, ops::Layout::kNchw8c);
+  EXPECT_EQ(conv_attrs(b.graph(), "Conv_1").dst_layout, ops::Layout::kNchw);
+}
+
+}  // namespace
+}  // namespace fulcrum::testing
