@@ -32,6 +32,7 @@ struct BenchOptions {
   int64_t iterations = 0;  // 0: run for duration_s instead
   BuilderConfig config;
   std::string json;
+  const CLI::App* command = nullptr;  // to tell options given from defaults
 };
 
 struct Timing {
@@ -112,6 +113,7 @@ struct Report {
   int threads = 0;
   int64_t batch = 1;
   double load_ms = 0, build_ms = 0;
+  bool engine_file = false;  // load_ms loaded an engine file (no build)
   Timing timing;
   LatencyStats latency;
   double qps = 0;
@@ -125,9 +127,13 @@ void print_summary(const Report& r) {
   for (size_t i = 0; i < r.inputs.size(); ++i)
     std::printf("input:       %s %s%s%s\n", r.inputs[i].name.c_str(), dtype_name(r.inputs[i].tensor.dtype()),
                 shape_to_string(r.inputs[i].tensor.shape()).c_str(), r.generated[i] ? " (generated)" : "");
-  std::printf("backend:     %s\nthreads:     %d\nload:        %.1f ms (parse the model)\n", r.backend.c_str(),
-              r.threads, r.load_ms);
-  std::printf("build:       %.1f ms (engine)\n", r.build_ms);
+  std::printf("backend:     %s\nthreads:     %d\n", r.backend.c_str(), r.threads);
+  if (r.engine_file) {
+    std::printf("load:        %.1f ms (engine file, kernels included)\n", r.load_ms);
+  } else {
+    std::printf("load:        %.1f ms (parse the model)\n", r.load_ms);
+    std::printf("build:       %.1f ms (engine)\n", r.build_ms);
+  }
   std::printf("warmup:      %lld runs in %.2f s\n", static_cast<long long>(r.timing.warmup_runs), r.timing.warmup_s);
   std::printf("batch:       %lld\n", static_cast<long long>(r.batch));
   std::printf("runs:        %zu in %.2f s\n", r.timing.latencies_ms.size(), r.timing.wall_s);
@@ -154,6 +160,7 @@ Status write_json(const std::string& path, const Report& r) {
       {"inputs", inputs},
       {"load_ms", r.load_ms},
       {"build_ms", r.build_ms},
+      {"engine_file", r.engine_file},
       {"warmup_runs", r.timing.warmup_runs},
       {"runs", r.timing.latencies_ms.size()},
       {"duration_s", r.timing.wall_s},
@@ -190,29 +197,25 @@ Result<BenchInputs> prepare_inputs(const Engine& engine, const BenchOptions& opt
 }
 
 int bench(const BenchOptions& opt) {
-  auto load_start = Clock::now();
-  auto network = Network::from_onnx_file(opt.model);
-  if (!network.is_ok()) return fail(network.status().message());
-  double load_ms = seconds_since(load_start) * 1000.0;
-  auto build_start = Clock::now();
-  auto engine = Builder().build(**network, opt.config);
-  double build_ms = seconds_since(build_start) * 1000.0;
-  if (!engine.is_ok()) return fail(opt.model + ": " + engine.status().message());
-  auto inputs = prepare_inputs(**engine, opt);
+  auto opened = open_engine(opt.model, opt.config, *opt.command);
+  if (!opened.is_ok()) return fail(opened.status().message());
+  const Engine& engine = *opened->engine;
+  auto inputs = prepare_inputs(engine, opt);
   if (!inputs.is_ok()) return fail(opt.model + ": " + inputs.status().message());
 
-  auto context = (*engine)->create_execution_context();
+  auto context = engine.create_execution_context();
   auto timing = time_runs(*context, inputs->tensors, opt);
   if (!timing.is_ok()) return fail(opt.model + ": " + timing.status().message());
 
   Report r;
   r.model = opt.model;
-  r.backend = backend_name(opt.config.backend);
-  r.threads =
-      opt.config.threads > 0 ? opt.config.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  r.backend = backend_name(opened->config.backend);
+  r.threads = opened->config.threads > 0 ? opened->config.threads
+                                         : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  r.engine_file = opened->from_engine_file;
   r.batch = inputs->batch;
-  r.load_ms = load_ms;
-  r.build_ms = build_ms;
+  r.load_ms = opened->load_ms;
+  r.build_ms = opened->build_ms;
   r.timing = std::move(timing).value();
   r.latency = summarize(r.timing.latencies_ms);
   r.qps = r.timing.wall_s > 0 ? static_cast<double>(r.timing.latencies_ms.size()) / r.timing.wall_s : 0;
@@ -232,7 +235,7 @@ int bench(const BenchOptions& opt) {
 Command add_bench_command(CLI::App& app) {
   auto opt = std::make_shared<BenchOptions>();
   CLI::App* cmd = app.add_subcommand("bench", "Time inference on a model: throughput, latency percentiles, memory");
-  cmd->add_option("model", opt->model, "ONNX model file")->required();
+  cmd->add_option("model", opt->model, "ONNX model or engine file (from fulcrum build)")->required();
   opt->batch_option = cmd->add_option("--batch", opt->batch, "Size of the symbolic batch dimension (dim 0) of inputs")
                           ->check(CLI::PositiveNumber)
                           ->capture_default_str();
@@ -250,6 +253,7 @@ Command add_bench_command(CLI::App& app) {
       ->check(CLI::PositiveNumber)
       ->excludes(duration);
   add_engine_options(*cmd, opt->config);
+  opt->command = cmd;
   cmd->add_option("--json", opt->json, "Also write the results to this JSON file");
   return [opt] { return bench(*opt); };
 }

@@ -16,6 +16,7 @@ using Command = std::function<int()>;
 Command add_run_command(CLI::App& app);
 Command add_inspect_command(CLI::App& app);
 Command add_bench_command(CLI::App& app);
+Command add_build_command(CLI::App& app);
 
 // Prints "error: <message>" to stderr and returns the CLI's failure exit code (1).
 int fail(const std::string& message);
@@ -29,5 +30,25 @@ void add_engine_options(CLI::App& command, BuilderConfig& config);
 
 // Reads an --input spec, NAME=FILE.npy.
 Result<NamedTensor> load_input(const std::string& spec);
+
+// The engine a command runs. MODEL may be an ONNX model (parsed, then built with `config`) or
+// an engine file from `fulcrum build`, told apart by its magic, not its name: the engine file
+// is loaded as built, except that --threads, when given on `command`, overrides its threads.
+struct OpenedEngine {
+  std::unique_ptr<Engine> engine;
+  bool from_engine_file = false;
+  BuilderConfig config;  // what the engine runs with (an engine file's own, --threads applied)
+  double load_ms = 0;    // parse the ONNX model, or load the engine file (kernels included)
+  double build_ms = 0;   // build the engine from the network (0 for an engine file)
+};
+Result<OpenedEngine> open_engine(const std::string& model, const BuilderConfig& config, const CLI::App& command);
+
+// Shows an engine file: where it came from, what it was built for, its optimized layers.
+int inspect_engine_file(const std::string& path, bool layers);
+
+// "float32[N, 3, 224, 224]"
+std::string describe_tensor(const TensorDesc& desc);
+// "97.5 MiB"
+std::string human_bytes(size_t bytes);
 
 }  // namespace fulcrum::cli

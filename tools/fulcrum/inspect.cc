@@ -4,6 +4,7 @@
 #include <map>
 #include <string>
 
+#include "bench_inputs.h"
 #include "commands.h"
 #include "fulcrum/fulcrum.h"
 
@@ -13,30 +14,33 @@ namespace {
 struct InspectOptions {
   std::string model;
   bool layers = false;
+  BuilderConfig config;
+  const CLI::App* command = nullptr;
 };
 
-std::string describe(const TensorDesc& d) {
-  if (!d.has_shape) return std::string(dtype_name(d.dtype)) + "[?]";
-  std::string s = std::string(dtype_name(d.dtype)) + "[";
-  for (size_t i = 0; i < d.shape.size(); ++i) {
-    if (i) s += ", ";
-    s += d.shape[i] >= 0 ? std::to_string(d.shape[i]) : (d.dim_names[i].empty() ? "?" : d.dim_names[i]);
-  }
-  return s + "]";
-}
-
-std::string human_bytes(size_t bytes) {
-  char buf[32];
-  if (bytes >= (1u << 20))
-    std::snprintf(buf, sizeof buf, "%.1f MiB", bytes / 1048576.0);
-  else if (bytes >= 1024)
-    std::snprintf(buf, sizeof buf, "%.1f KiB", bytes / 1024.0);
-  else
-    std::snprintf(buf, sizeof buf, "%zu B", bytes);
-  return buf;
+// With --backend: what an engine built for it holds. Peak activation memory is the arena one
+// run needs, measured by running generated inputs of the declared shapes (symbolic dims 1).
+Status print_engine_memory(const Network& net, const BuilderConfig& config) {
+  FULCRUM_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Builder().build(net, config));
+  const EngineMemoryInfo info = engine->memory_info();
+  std::printf("\nengine memory (%s backend):\n", backend_name(config.backend).c_str());
+  std::printf("  weights (model):         %s\n", human_bytes(info.model_weight_bytes).c_str());
+  std::printf("  weights (engine holds):  %s = %s packed + %s as stored\n",
+              human_bytes(info.packed_weight_bytes + info.held_weight_bytes).c_str(),
+              human_bytes(info.packed_weight_bytes).c_str(), human_bytes(info.held_weight_bytes).c_str());
+  FULCRUM_ASSIGN_OR_RETURN(BenchInputs inputs, make_inputs(engine->inputs(), InputRequest{}));
+  auto context = engine->create_execution_context();
+  FULCRUM_RETURN_IF_ERROR(context->run(inputs.tensors).status());
+  std::string shapes;
+  for (const NamedTensor& t : inputs.tensors)
+    shapes += (shapes.empty() ? "" : ", ") + t.name + shape_to_string(t.tensor.shape());
+  std::printf("  peak activations:        %s (arena for %s)\n", human_bytes(context->activation_arena_bytes()).c_str(),
+              shapes.c_str());
+  return Status::ok();
 }
 
 int inspect(const InspectOptions& opt) {
+  if (Runtime::is_engine_file(opt.model)) return inspect_engine_file(opt.model, opt.layers);
   auto loaded = Network::from_onnx_file(opt.model);
   if (!loaded.is_ok()) return fail(loaded.status().message());
   const Network& net = **loaded;
@@ -46,9 +50,9 @@ int inspect(const InspectOptions& opt) {
   for (const auto& [domain, version] : net.opsets())
     std::printf(" %s=%lld", domain.empty() ? "ai.onnx" : domain.c_str(), static_cast<long long>(version));
   std::printf("\n\ninputs:\n");
-  for (const TensorDesc& d : net.inputs()) std::printf("  %-30s %s\n", d.name.c_str(), describe(d).c_str());
+  for (const TensorDesc& d : net.inputs()) std::printf("  %-30s %s\n", d.name.c_str(), describe_tensor(d).c_str());
   std::printf("outputs:\n");
-  for (const TensorDesc& d : net.outputs()) std::printf("  %-30s %s\n", d.name.c_str(), describe(d).c_str());
+  for (const TensorDesc& d : net.outputs()) std::printf("  %-30s %s\n", d.name.c_str(), describe_tensor(d).c_str());
 
   auto layers = net.layers();
   std::map<std::string, int> by_op;
@@ -70,6 +74,10 @@ int inspect(const InspectOptions& opt) {
     }
   }
   if (opt.layers) std::printf("\n%s", net.to_string().c_str());
+  if (opt.command->count("--backend") > 0) {
+    Status memory = print_engine_memory(net, opt.config);
+    if (!memory.is_ok()) return fail(opt.model + ": " + memory.message());
+  }
   return 0;
 }
 
@@ -77,9 +85,13 @@ int inspect(const InspectOptions& opt) {
 
 Command add_inspect_command(CLI::App& app) {
   auto opt = std::make_shared<InspectOptions>();
-  CLI::App* cmd = app.add_subcommand("inspect", "Show a model's inputs, outputs, ops, and any op Fulcrum cannot run");
-  cmd->add_option("model", opt->model, "ONNX model file")->required();
+  CLI::App* cmd = app.add_subcommand(
+      "inspect",
+      "Show a model's inputs, outputs, ops, and any op Fulcrum cannot run; or an engine file's origin and layers");
+  cmd->add_option("model", opt->model, "ONNX model or engine file (from fulcrum build)")->required();
   cmd->add_flag("--layers", opt->layers, "Also list every node with its inputs and outputs");
+  add_engine_options(*cmd, opt->config);  // --backend: also build an engine and show its memory
+  opt->command = cmd;
   return [opt] { return inspect(*opt); };
 }
 

@@ -1,4 +1,5 @@
 // fulcrum: build, run and inspect inference engines from ONNX models.
+#include <chrono>
 #include <cstdio>
 #include <exception>
 #include <map>
@@ -49,11 +50,66 @@ Result<NamedTensor> load_input(const std::string& spec) {
   return NamedTensor{spec.substr(0, eq), std::move(tensor).value()};
 }
 
+Result<OpenedEngine> open_engine(const std::string& model, const BuilderConfig& config, const CLI::App& command) {
+  using Clock = std::chrono::steady_clock;
+  auto ms_since = [](Clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+  };
+  OpenedEngine out;
+  out.config = config;
+  auto start = Clock::now();
+  if (Runtime::is_engine_file(model)) {
+    out.from_engine_file = true;
+    FULCRUM_ASSIGN_OR_RETURN(EngineFileInfo info, Runtime::inspect_engine_file(model));
+    if (command.count("--backend") > 0 && info.config.backend != config.backend)
+      return Status(StatusCode::kInvalidArgument,
+                    model + ": engine built for the " + backend_name(info.config.backend) +
+                        " backend; rebuild it with `fulcrum build --backend " + backend_name(config.backend) + "`");
+    out.config = info.config;
+    RuntimeOptions options;
+    if (command.count("--threads") > 0) out.config.threads = options.threads = config.threads;
+    FULCRUM_ASSIGN_OR_RETURN(out.engine, Runtime(options).load_engine(model));
+    out.load_ms = ms_since(start);
+    return out;
+  }
+  FULCRUM_ASSIGN_OR_RETURN(auto network, Network::from_onnx_file(model));
+  out.load_ms = ms_since(start);
+  start = Clock::now();
+  auto engine = Builder().build(*network, config);
+  if (!engine.is_ok()) return engine.status().with_context(model);
+  out.engine = std::move(engine).value();
+  out.build_ms = ms_since(start);
+  return out;
+}
+
+std::string describe_tensor(const TensorDesc& d) {
+  if (!d.has_shape) return std::string(dtype_name(d.dtype)) + "[?]";
+  std::string s = std::string(dtype_name(d.dtype)) + "[";
+  for (size_t i = 0; i < d.shape.size(); ++i) {
+    if (i) s += ", ";
+    s += d.shape[i] >= 0 ? std::to_string(d.shape[i]) : (d.dim_names[i].empty() ? "?" : d.dim_names[i]);
+  }
+  return s + "]";
+}
+
+std::string human_bytes(size_t bytes) {
+  char buf[32];
+  if (bytes >= (1u << 20))
+    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / 1048576.0);
+  else if (bytes >= 1024)
+    std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(bytes) / 1024.0);
+  else
+    std::snprintf(buf, sizeof buf, "%zu B", bytes);
+  return buf;
+}
+
 }  // namespace fulcrum::cli
 
 int main(int argc, char** argv) {
   using namespace fulcrum::cli;
-  CLI::App app{"Fulcrum: an inference engine for ONNX models (FP32 on the CPU: reference and oneDNN backends)."};
+  CLI::App app{
+      "Fulcrum: an inference engine for ONNX models (FP32 on the CPU: reference and oneDNN backends).\n"
+      "Build an engine file once with `fulcrum build`; run, bench and inspect take an ONNX model or an engine file."};
   app.set_version_flag("--version", std::string("fulcrum ") + fulcrum::version_string());
   app.require_subcommand(1);
   std::map<CLI::App*, Command> commands;
@@ -62,6 +118,7 @@ int main(int argc, char** argv) {
     Command c = make(app);
     commands[app.get_subcommands({})[before]] = std::move(c);
   };
+  add(add_build_command);
   add(add_run_command);
   add(add_inspect_command);
   add(add_bench_command);
