@@ -1,7 +1,7 @@
 #include "passes/pass.h"
 
-#include "core/error.h"
 #include "backends/cpu/layout_choice.h"
+#include "core/error.h"
 #include "core/logging.h"
 #include "passes/cpu_blocked_layout.h"
 #include "passes/eliminate_dead.h"
