@@ -34,6 +34,15 @@ struct EngineMemoryInfo {
   size_t packed_weight_bytes = 0;  // the kernels' packed copies
 };
 
+// One layer of a built engine, in execution order: fused layers keep the ONNX name of the
+// node they are anchored on, so a user finds them by the names in their model.
+struct EngineLayer {
+  std::string name;
+  std::string op_type;
+  std::string domain;   // "fulcrum" for Fulcrum's fused and layout ops
+  std::string backend;  // which backend's kernel runs it ("cpu", "reference")
+};
+
 class Engine {
  public:
   virtual ~Engine() = default;
@@ -41,6 +50,8 @@ class Engine {
   virtual std::vector<TensorDesc> outputs() const = 0;
   virtual std::unique_ptr<ExecutionContext> create_execution_context() const = 0;
   virtual EngineMemoryInfo memory_info() const { return {}; }
+  // The layers the engine runs, after the build passes, with the backend of each.
+  virtual std::vector<EngineLayer> layers() const { return {}; }
 };
 
 class ExecutionContext {

@@ -41,6 +41,12 @@ class ExecutorEngine : public Engine {
     const backends::Executor::WeightInfo w = exec_->weight_info();
     return {w.model_bytes, w.constant_bytes, w.packed_bytes};
   }
+  std::vector<EngineLayer> layers() const override {
+    std::vector<EngineLayer> out;
+    for (const auto& [node, backend] : exec_->placement())
+      out.push_back({node->name, node->op_type, node->domain, std::string(backend)});
+    return out;
+  }
   const backends::Executor& executor() const { return *exec_; }
 
  private:

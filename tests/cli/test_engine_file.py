@@ -187,3 +187,16 @@ def test_backend_is_fixed_at_build(fulcrum_bin, engine, x_npy, tmp_path):
     r = run_fulcrum(fulcrum_bin, "run", str(engine), "--backend", "reference", "--input", f"x={x_npy}",
                     "--output-dir", str(tmp_path / "o"))
     expect_error(r, "built for the cpu backend", "fulcrum build --backend reference")
+
+
+def test_inspect_model_lists_engine_layers_and_backends(fulcrum_bin, model):
+    r = run_fulcrum(fulcrum_bin, "inspect", model, "--backend", "cpu", "--layers")
+    assert r.returncode == 0, r.stderr
+    engine_part = r.stdout.split("engine layers (after the build passes):")[1]
+    # conv1+bn1+relu1 and conv2+bn2+residual+relu2 are each one fused layer on the CPU backend,
+    # named after the conv they are anchored on; nothing of the folded or fused nodes is left.
+    assert re.search(r"^\s+conv1\s+fulcrum\.FusedConv\s+cpu$", engine_part, re.M), engine_part
+    assert re.search(r"^\s+conv2\s+fulcrum\.FusedConv\s+cpu$", engine_part, re.M), engine_part
+    for gone in ("bn1", "relu1", "residual", "relu2"):
+        assert not re.search(rf"^\s+{gone}\s", engine_part, re.M), engine_part
+    assert "peak activations:" in r.stdout

@@ -18,10 +18,26 @@ struct InspectOptions {
   const CLI::App* command = nullptr;
 };
 
-// With --backend: what an engine built for it holds. Peak activation memory is the arena one
-// run needs, measured by running generated inputs of the declared shapes (symbolic dims 1).
-Status print_engine_memory(const Network& net, const BuilderConfig& config) {
+// The built engine's layers by op and backend ("FusedConv  53  cpu"), or each layer.
+void print_engine_layers(const Engine& engine, bool each) {
+  const std::vector<EngineLayer> layers = engine.layers();
+  std::map<std::pair<std::string, std::string>, int> by_op;
+  for (const EngineLayer& l : layers) ++by_op[{l.domain.empty() ? l.op_type : l.domain + "." + l.op_type, l.backend}];
+  std::printf("\nengine layers (after the build passes): %zu\n", layers.size());
+  for (const auto& [key, count] : by_op) std::printf("  %-28s %4d  %s\n", key.first.c_str(), count, key.second.c_str());
+  if (!each) return;
+  std::printf("\n");
+  for (const EngineLayer& l : layers)
+    std::printf("  %-40s %-28s %s\n", l.name.c_str(),
+                (l.domain.empty() ? l.op_type : l.domain + "." + l.op_type).c_str(), l.backend.c_str());
+}
+
+// With --backend: the layers an engine built for it runs and what it holds. Peak activation
+// memory is the arena one run needs, measured by running generated inputs of the declared
+// shapes (symbolic dims 1).
+Status print_engine(const Network& net, const BuilderConfig& config, bool each_layer) {
   FULCRUM_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Builder().build(net, config));
+  print_engine_layers(*engine, each_layer);
   const EngineMemoryInfo info = engine->memory_info();
   std::printf("\nengine memory (%s backend):\n", backend_name(config.backend).c_str());
   std::printf("  weights (model):         %s\n", human_bytes(info.model_weight_bytes).c_str());
@@ -75,7 +91,7 @@ int inspect(const InspectOptions& opt) {
   }
   if (opt.layers) std::printf("\n%s", net.to_string().c_str());
   if (opt.command->count("--backend") > 0) {
-    Status memory = print_engine_memory(net, opt.config);
+    Status memory = print_engine(net, opt.config, opt.layers);
     if (!memory.is_ok()) return fail(opt.model + ": " + memory.message());
   }
   return 0;
@@ -89,8 +105,10 @@ Command add_inspect_command(CLI::App& app) {
       "inspect",
       "Show a model's inputs, outputs, ops, and any op Fulcrum cannot run; or an engine file's origin and layers");
   cmd->add_option("model", opt->model, "ONNX model or engine file (from fulcrum build)")->required();
-  cmd->add_flag("--layers", opt->layers, "Also list every node with its inputs and outputs");
-  add_engine_options(*cmd, opt->config);  // --backend: also build an engine and show its memory
+  cmd->add_flag(
+      "--layers", opt->layers,
+      "Also list every node with its inputs and outputs (with --backend: every engine layer and its backend)");
+  add_engine_options(*cmd, opt->config);  // --backend: also build an engine and show its layers and memory
   opt->command = cmd;
   return [opt] { return inspect(*opt); };
 }
