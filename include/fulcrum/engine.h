@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,6 +66,18 @@ class ExecutionContext {
   // input shapes run so far (0 before the first run). Runs with input shapes seen before
   // take every intermediate tensor from it.
   virtual size_t activation_arena_bytes() const { return 0; }
+
+  // Sees every value of later runs: each graph input, then each layer output as the layer
+  // produces it, by tensor name (INT8 calibration observes the activations this way). The
+  // tensor may be freed once the observer returns, so the observer consumes or copies it; a
+  // non-OK status ends the run with it. Observed runs take activations from the heap, not the
+  // arena. An empty function removes the observer. Observe a reference-backend engine to see
+  // the model's own tensors (the cpu backend's fused layers skip the values they fuse).
+  using TensorObserver = std::function<Status(const std::string& name, const Tensor& value)>;
+  virtual Status set_tensor_observer(TensorObserver observer) {
+    (void)observer;
+    return Status(StatusCode::kUnimplemented, "this execution context cannot observe tensors");
+  }
 };
 
 struct SerializeOptions;

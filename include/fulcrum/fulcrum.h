@@ -1,6 +1,7 @@
 // The Fulcrum C++ API. Include this one header.
 #pragma once
 
+#include "fulcrum/calibrate.h"
 #include "fulcrum/engine.h"
 #include "fulcrum/network.h"
 #include "fulcrum/npy.h"

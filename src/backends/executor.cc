@@ -214,6 +214,13 @@ Result<std::vector<Tensor>> Executor::run(const std::vector<Tensor>& inputs, Exe
     return out;
   };
 
+  if (state.observer_) {
+    begin_run();
+    for (size_t i = 0; i < input_slots_.size(); ++i)
+      FULCRUM_RETURN_IF_ERROR(state.observer_(graph_->inputs[i]->name(), inputs[i]));
+    FULCRUM_RETURN_IF_ERROR(run_steps(values, state, nullptr, nullptr, alias_of).status());
+    return outputs();
+  }
   if (auto found = state.plans_.find(signature); found != state.plans_.end()) {
     begin_run();
     FULCRUM_ASSIGN_OR_RETURN(bool followed, run_steps(values, state, &found->second, nullptr, alias_of));
@@ -289,6 +296,10 @@ Result<bool> Executor::run_steps(std::vector<Tensor>& values, ExecutorState& sta
       if (plan != nullptr && viewed != plan->alias_of[static_cast<size_t>(out)]) return false;
       alias_of[static_cast<size_t>(out)] = viewed;
       values[static_cast<size_t>(out)] = std::move(outs[i]);
+      if (state.observer_) {
+        Status observed = state.observer_(node.outputs[i]->name(), values[static_cast<size_t>(out)]);
+        if (!observed.is_ok()) return observed.with_context(node.label());
+      }
     }
     for (int s : step.release) values[static_cast<size_t>(s)] = Tensor();
   }

@@ -11,8 +11,10 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "backends/backend.h"
@@ -41,6 +43,14 @@ class ExecutorState {
   // Runs that recorded a plan (a new input signature, or aliasing that changed).
   size_t plans_recorded() const { return plans_recorded_; }
 
+  // Called during every run with each graph input, then each output of each step as it is
+  // produced (for calibration). The run frees a value after its last reader, so the observer
+  // must consume it before returning. A non-OK status ends the run with it. While an observer
+  // is set, runs use neither the arena nor its plans (a run repeated after a plan mismatch
+  // would show values twice); without one, the cost is a branch per step output.
+  using Observer = std::function<Status(const std::string& name, const Tensor& value)>;
+  void set_observer(Observer observer) { observer_ = std::move(observer); }
+
  private:
   friend class Executor;
   struct Plan {
@@ -56,6 +66,7 @@ class ExecutorState {
   size_t arena_bytes_ = 0;
   size_t heap_allocations_ = 0;
   size_t plans_recorded_ = 0;
+  Observer observer_;
 };
 
 class Executor {

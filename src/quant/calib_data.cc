@@ -73,7 +73,11 @@ Feed make_feed(const ModelInput& input, size_t count, std::function<Result<std::
 class ArrayData final : public CalibrationData {
  public:
   ArrayData(std::vector<Feed> feeds, int64_t samples, int64_t batch_size, std::string description)
-      : feeds_(std::move(feeds)), left_(samples), batch_size_(batch_size), description_(std::move(description)) {}
+      : feeds_(std::move(feeds)),
+        samples_(samples),
+        left_(samples),
+        batch_size_(batch_size),
+        description_(std::move(description)) {}
 
   Result<std::vector<NamedTensor>> next() override {
     const int64_t rows = std::min(left_, batch_size_);
@@ -90,6 +94,7 @@ class ArrayData final : public CalibrationData {
     return batch;
   }
   std::string description() const override { return description_; }
+  int64_t sample_count() const override { return samples_; }
   std::string preprocessing() const override { return "none"; }
 
  private:
@@ -116,6 +121,7 @@ class ArrayData final : public CalibrationData {
   }
 
   std::vector<Feed> feeds_;
+  int64_t samples_;
   int64_t left_;
   int64_t batch_size_;
   std::string description_;

@@ -60,6 +60,8 @@ class CalibrationData {
   virtual std::string description() const = 0;
   // The preprocessing applied ("none" for arrays), for the calibration record's fingerprint.
   virtual std::string preprocessing() const = 0;
+  // The samples all batches hold together (max_samples applied), for progress.
+  virtual int64_t sample_count() const = 0;
 };
 
 // Opens `path` (a folder, .npy or .npz) for a model with `inputs`. Checks what can be checked

@@ -75,6 +75,7 @@ class ImageData final : public CalibrationData {
   }
   std::string description() const override { return fmt::format("{} ({} images)", folder_, files_.size()); }
   std::string preprocessing() const override { return pre_.description(); }
+  int64_t sample_count() const override { return static_cast<int64_t>(files_.size()); }
 
  private:
   std::string folder_;

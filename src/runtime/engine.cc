@@ -20,6 +20,10 @@ class ExecutorContext : public ExecutionContext {
   explicit ExecutorContext(const ExecutorEngine& engine) : engine_(engine) {}
   Result<std::vector<NamedTensor>> run(const std::vector<NamedTensor>& inputs) override;
   size_t activation_arena_bytes() const override { return state_.arena_bytes(); }
+  Status set_tensor_observer(TensorObserver observer) override {
+    state_.set_observer(std::move(observer));
+    return Status::ok();
+  }
 
  private:
   const ExecutorEngine& engine_;

@@ -17,6 +17,7 @@ Command add_run_command(CLI::App& app);
 Command add_inspect_command(CLI::App& app);
 Command add_bench_command(CLI::App& app);
 Command add_build_command(CLI::App& app);
+Command add_calibrate_command(CLI::App& app);
 
 // Prints "error: <message>" to stderr and returns the CLI's failure exit code (1).
 int fail(const std::string& message);

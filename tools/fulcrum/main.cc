@@ -109,7 +109,8 @@ int main(int argc, char** argv) {
   using namespace fulcrum::cli;
   CLI::App app{
       "Fulcrum: an inference engine for ONNX models (FP32 on the CPU: reference and oneDNN backends).\n"
-      "Build an engine file once with `fulcrum build`; run, bench and inspect take an ONNX model or an engine file."};
+      "Build an engine file once with `fulcrum build`; run, bench and inspect take an ONNX model or an engine file.\n"
+      "`fulcrum calibrate` writes an INT8 calibration cache (TensorRT format); INT8 engines are not built yet."};
   app.set_version_flag("--version", std::string("fulcrum ") + fulcrum::version_string());
   app.require_subcommand(1);
   std::map<CLI::App*, Command> commands;
@@ -122,6 +123,7 @@ int main(int argc, char** argv) {
   add(add_run_command);
   add(add_inspect_command);
   add(add_bench_command);
+  add(add_calibrate_command);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
