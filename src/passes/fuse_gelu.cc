@@ -11,10 +11,12 @@
 namespace fulcrum::passes {
 namespace {
 
+using pattern::disjoint_matches;
 using pattern::is_op;
 using pattern::is_scalar;
 using pattern::only_consumer;
 using pattern::other_input;
+using pattern::replace_matches;
 
 struct GeluMatch {
   ir::Value* x = nullptr;    // the GELU's input
@@ -61,34 +63,17 @@ bool match(const ir::Graph& graph, ir::Node& erf, GeluMatch& m) {
 }  // namespace
 
 Result<bool> FuseGelu::run(ir::Graph& graph, PassContext& ctx) {
-  std::vector<GeluMatch> matches;
-  std::unordered_set<const ir::Node*> taken;
-  for (const auto& n : graph.nodes()) {
-    GeluMatch m;
-    if (!match(graph, *n, m)) continue;
-    bool overlaps = false;
-    for (const ir::Node* p : m.nodes) overlaps = overlaps || taken.count(p) > 0;
-    if (overlaps) continue;
-    taken.insert(m.nodes.begin(), m.nodes.end());
-    matches.push_back(std::move(m));
-  }
+  std::vector<GeluMatch> matches = disjoint_matches<GeluMatch>(graph, match);
   if (matches.empty()) return false;
-  for (GeluMatch& m : matches) {
-    const ir::Node& erf = *m.nodes[1];
+  FULCRUM_RETURN_IF_ERROR(replace_matches(graph, matches, [](const GeluMatch& m) {
     auto gelu = std::make_unique<ir::Node>();
-    gelu->name = erf.name;
+    gelu->name = m.nodes[1]->name;  // the Erf's
     gelu->op_type = "Gelu";
     gelu->domain = "fulcrum";
     gelu->opset = 1;
     gelu->inputs = {m.x};
-    // The Gelu writes the pattern's output; its old producer lets go of it.
-    m.out->producer->outputs[0] = nullptr;
-    gelu->outputs = {m.out};
-    FULCRUM_RETURN_IF_ERROR(gelu->parse_attributes());
-    m.out->producer = graph.add_node(std::move(gelu));
-  }
-  FULCRUM_RETURN_IF_ERROR(ir::remove_nodes_if(graph, [&](const ir::Node& n) { return taken.count(&n) > 0; }).status());
-  FULCRUM_RETURN_IF_ERROR(graph.sort_topologically());
+    return gelu;
+  }));
   ctx.count(name(), "gelus fused", static_cast<int64_t>(matches.size()));
   return true;
 }

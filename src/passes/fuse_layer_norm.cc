@@ -11,10 +11,12 @@
 namespace fulcrum::passes {
 namespace {
 
+using pattern::disjoint_matches;
 using pattern::is_op;
 using pattern::is_scalar;
 using pattern::only_consumer;
 using pattern::other_input;
+using pattern::replace_matches;
 
 struct LayerNormMatch {
   ir::Value* x = nullptr;
@@ -104,32 +106,17 @@ bool match(const ir::Graph& graph, ir::Node& mean, LayerNormMatch& m) {
 }  // namespace
 
 Result<bool> FuseLayerNorm::run(ir::Graph& graph, PassContext& ctx) {
-  std::vector<LayerNormMatch> matches;
-  std::unordered_set<const ir::Node*> taken;
-  for (const auto& n : graph.nodes()) {
-    LayerNormMatch m;
-    if (!match(graph, *n, m)) continue;
-    bool overlaps = false;
-    for (const ir::Node* p : m.nodes) overlaps = overlaps || taken.count(p) > 0;
-    if (overlaps) continue;
-    taken.insert(m.nodes.begin(), m.nodes.end());
-    matches.push_back(std::move(m));
-  }
+  std::vector<LayerNormMatch> matches = disjoint_matches<LayerNormMatch>(graph, match);
   if (matches.empty()) return false;
-  for (LayerNormMatch& m : matches) {
+  FULCRUM_RETURN_IF_ERROR(replace_matches(graph, matches, [](const LayerNormMatch& m) {
     auto ln = std::make_unique<ir::Node>();
     ln->name = m.nodes[0]->name;
     ln->op_type = "LayerNormalization";
     ln->opset = 17;  // the op's first opset, whatever the model's
     ln->inputs = {m.x, m.gamma, m.beta};
     ln->attrs = {{"axis", int64_t{-1}}, {"epsilon", m.epsilon}};
-    m.out->producer->outputs[0] = nullptr;
-    ln->outputs = {m.out};
-    FULCRUM_RETURN_IF_ERROR(ln->parse_attributes());
-    m.out->producer = graph.add_node(std::move(ln));
-  }
-  FULCRUM_RETURN_IF_ERROR(ir::remove_nodes_if(graph, [&](const ir::Node& n) { return taken.count(&n) > 0; }).status());
-  FULCRUM_RETURN_IF_ERROR(graph.sort_topologically());
+    return ln;
+  }));
   ctx.count(name(), "layer norms fused", static_cast<int64_t>(matches.size()));
   return true;
 }

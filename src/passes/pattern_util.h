@@ -1,8 +1,12 @@
 // Small matchers shared by the fusion passes that recognise exported subgraphs.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
+#include <memory>
 #include <string_view>
+#include <unordered_set>
+#include <vector>
 
 #include "ir/graph.h"
 #include "ir/graph_edit.h"
@@ -38,6 +42,40 @@ inline ir::Value* other_input(const ir::Node& n, const ir::Value* v) {
   if (n.inputs[0] == v) return n.inputs[1];
   if (n.inputs[1] == v) return n.inputs[0];
   return nullptr;
+}
+
+// Every match of `match(graph, node, m)` (a Match has `nodes`, the nodes it replaces, and
+// `out`, the value its replacement writes) whose nodes no earlier match took, in graph order.
+template <class Match, class MatchFn>
+std::vector<Match> disjoint_matches(const ir::Graph& graph, MatchFn match) {
+  std::vector<Match> matches;
+  std::unordered_set<const ir::Node*> taken;
+  for (const auto& n : graph.nodes()) {
+    Match m;
+    if (!match(graph, *n, m)) continue;
+    if (std::any_of(m.nodes.begin(), m.nodes.end(), [&](const ir::Node* p) { return taken.count(p) > 0; })) continue;
+    taken.insert(m.nodes.begin(), m.nodes.end());
+    matches.push_back(std::move(m));
+  }
+  return matches;
+}
+
+// Replaces each match by the node `make(m)` returns (inputs and attributes set), which takes
+// over writing m.out; then drops the matched nodes and restores topological order.
+template <class Match, class MakeFn>
+Status replace_matches(ir::Graph& graph, std::vector<Match>& matches, MakeFn make) {
+  std::unordered_set<const ir::Node*> replaced;
+  for (Match& m : matches) {
+    replaced.insert(m.nodes.begin(), m.nodes.end());
+    std::unique_ptr<ir::Node> node = make(m);
+    m.out->producer->outputs[0] = nullptr;  // its old producer lets go of it
+    node->outputs = {m.out};
+    FULCRUM_RETURN_IF_ERROR(node->parse_attributes());
+    m.out->producer = graph.add_node(std::move(node));
+  }
+  FULCRUM_RETURN_IF_ERROR(
+      ir::remove_nodes_if(graph, [&](const ir::Node& n) { return replaced.count(&n) > 0; }).status());
+  return graph.sort_topologically();
 }
 
 }  // namespace fulcrum::passes::pattern
