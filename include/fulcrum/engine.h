@@ -85,6 +85,10 @@ struct SerializeOptions;
 class Builder {
  public:
   Result<std::unique_ptr<Engine>> build(const Network& network, const BuilderConfig& config);
+  // The same, consuming the network (as TensorRT users destroy it after the build): its
+  // weights go as soon as the engine's kernels have packed them, so building holds about one
+  // copy of the weights instead of the network's plus the engine's.
+  Result<std::unique_ptr<Engine>> build(std::unique_ptr<Network> network, const BuilderConfig& config);
 
   // Builds and serializes the engine (an engine file's bytes) instead of creating it: the
   // expensive graph optimization happens once, and Runtime loads the result many times.

@@ -126,4 +126,13 @@ Result<std::unique_ptr<Engine>> Builder::build(const Network& network, const Bui
   return runtime::create_engine(std::move(optimized), config);
 }
 
+Result<std::unique_ptr<Engine>> Builder::build(std::unique_ptr<Network> network, const BuilderConfig& config) {
+  if (network == nullptr) return invalid_argument("no network to build");
+  if (config.threads < 0) return invalid_argument("threads must be >= 0, got {}", config.threads);
+  if (config.backend == BackendKind::kReference) return runtime::create_engine(network->graph(), config);
+  FULCRUM_ASSIGN_OR_RETURN(std::unique_ptr<ir::Graph> optimized, runtime::optimize(*network->graph(), config));
+  network.reset();  // the optimized graph now holds the only reference to each weight it uses
+  return runtime::create_engine(std::move(optimized), config);
+}
+
 }  // namespace fulcrum

@@ -75,7 +75,7 @@ Result<OpenedEngine> open_engine(const std::string& model, const BuilderConfig& 
   FULCRUM_ASSIGN_OR_RETURN(auto network, Network::from_onnx_file(model));
   out.load_ms = ms_since(start);
   start = Clock::now();
-  auto engine = Builder().build(*network, config);
+  auto engine = Builder().build(std::move(network), config);  // frees the network's weights as they are packed
   if (!engine.is_ok()) return engine.status().with_context(model);
   out.engine = std::move(engine).value();
   out.build_ms = ms_since(start);
