@@ -13,9 +13,14 @@ constexpr int64_t kMinWorkPerThread = int64_t{1} << 18;
 
 thread_local int64_t t_limit = 0;
 
-int64_t hardware_threads() { return std::max<int64_t>(1, std::thread::hardware_concurrency()); }
-
 }  // namespace
+
+// glibc answers hardware_concurrency() by reading /sys/devices/system/cpu/online each time
+// (an open, read and close: several microseconds); kernels ask on every run, so ask once.
+int64_t hardware_threads() {
+  static const int64_t threads = std::max<int64_t>(1, std::thread::hardware_concurrency());
+  return threads;
+}
 
 int64_t thread_limit() { return t_limit > 0 ? t_limit : hardware_threads(); }
 

@@ -8,6 +8,9 @@
 
 namespace fulcrum {
 
+// The cores this process may use (asked of the OS once).
+int64_t hardware_threads();
+
 // Threads a kernel may use now: the innermost ScopedThreadLimit on this thread, else the
 // hardware's count.
 int64_t thread_limit();

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <thread>
 
+#include "core/parallel.h"
+
 namespace fulcrum::backends::cpu {
 
 dnnl::engine& dnnl_engine() {
@@ -24,8 +26,7 @@ dnnl::stream& dnnl_stream() {
 // while after each parallel region and compete with it (OMP_WAIT_POLICY=passive avoids
 // that; one pool for both, OpenMP, would be the real fix).
 ThreadScope::ThreadScope(int64_t threads) : saved_(omp_get_max_threads()) {
-  const int64_t hardware = std::max<int64_t>(1, std::thread::hardware_concurrency());
-  omp_set_num_threads(static_cast<int>(threads > 0 ? threads : hardware));
+  omp_set_num_threads(static_cast<int>(threads > 0 ? threads : hardware_threads()));
 }
 
 ThreadScope::~ThreadScope() { omp_set_num_threads(saved_); }
