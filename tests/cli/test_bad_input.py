@@ -7,7 +7,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from conftest import run_fulcrum
+from conftest import expect_error, run_fulcrum
 
 
 def make_add_model(path, op="Add", domain="", opset=17, external=False):
@@ -36,14 +36,6 @@ def x_npy(tmp_path):
     p = str(tmp_path / "x.npy")
     np.save(p, np.ones((2, 3), np.float32))
     return p
-
-
-def expect_error(result, *needles):
-    assert result.returncode > 0, f"expected a clean failure, got rc={result.returncode}\n{result.stderr}"
-    assert "error:" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1, f"expected one message, got:\n{result.stderr}"
-    for n in needles:
-        assert n in result.stderr, f"'{n}' not in: {result.stderr}"
 
 
 def test_runs_a_good_model(fulcrum_bin, model, x_npy, tmp_path):

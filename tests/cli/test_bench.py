@@ -8,7 +8,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from conftest import run_fulcrum
+from conftest import expect_error, run_fulcrum
 
 
 def save_model(path, nodes, inputs, outputs, initializers=()):
@@ -44,14 +44,6 @@ def bench(fulcrum_bin, tmp_path, model, *args):
         report.unlink()
     r = run_fulcrum(fulcrum_bin, "bench", model, "--json", str(report), *args, timeout=120)
     return r, (json.loads(report.read_text()) if r.returncode == 0 else None)
-
-
-def expect_error(result, *needles):
-    assert result.returncode > 0, f"expected a clean failure, got rc={result.returncode}\n{result.stderr}"
-    assert "error:" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1, f"expected one message, got:\n{result.stderr}"
-    for n in needles:
-        assert n in result.stderr, f"'{n}' not in: {result.stderr}"
 
 
 def test_smoke_json_report(fulcrum_bin, tmp_path, matmul_model):

@@ -8,7 +8,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from conftest import run_fulcrum
+from conftest import expect_error, run_fulcrum
 
 
 def make_resnet_block_model(path):
@@ -53,14 +53,6 @@ def fnv1a64(data):
     for b in data:
         h = ((h ^ b) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
     return h
-
-
-def expect_error(result, *needles):
-    assert result.returncode > 0, f"expected a clean failure, got rc={result.returncode}\n{result.stderr}"
-    assert "error:" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1, f"expected one message, got:\n{result.stderr}"
-    for n in needles:
-        assert n in result.stderr, f"'{n}' not in: {result.stderr}"
 
 
 @pytest.fixture
