@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "fulcrum/precision.h"
 #include "fulcrum/status.h"
 #include "fulcrum/tensor.h"
 #include "ops/attributes.h"
@@ -57,6 +58,9 @@ class Node {
   ops::Attributes attrs;
   const ops::OpSchema* schema = nullptr;            // null: no op of that name is known
   std::shared_ptr<const ops::OpAttrs> typed_attrs;  // set by parse_attributes()
+  // What the layer computes in, and why the builder chose it (plan_precision sets both).
+  Precision precision = Precision::kFp32;
+  std::string precision_reason;
 
   // "node 'conv1' (Conv)": how errors name a node.
   std::string label() const;
@@ -68,13 +72,28 @@ class Node {
   }
 };
 
+// A weight whose INT8 quantization the model fixed (a Q/DQ model's DequantizeLinear): one
+// scale per slice along `axis` (one scale in all for per-tensor).
+struct WeightQuant {
+  std::vector<float> scales;
+  int64_t axis = 0;
+};
+
 class Graph {
  public:
   std::string name;
   std::map<std::string, int64_t> opsets;  // domain -> version
   std::string model_dir;                  // where external data is resolved
+  std::string source_path;                // the model file it was imported from ("" if none)
   std::vector<Value*> inputs;             // graph inputs, without initializers
   std::vector<Value*> outputs;
+
+  // INT8: the scale (amax / 127) of tensors, by value name, from a calibration cache, the
+  // user's dynamic ranges or a Q/DQ model's QuantizeLinear nodes. Passes that replace a
+  // value keep its name, so the scale follows the tensor through the build.
+  std::map<std::string, float> tensor_scales;
+  // INT8 weights whose scales a Q/DQ model fixed, by constant's value name.
+  std::map<std::string, WeightQuant> weight_scales;
 
   // A new value with a unique name (an error if the name is taken).
   Result<Value*> add_value(const std::string& name);

@@ -17,6 +17,9 @@ Result<std::unique_ptr<Graph>> rebuild(const Graph& src, const std::function<boo
   dst->name = src.name;
   dst->opsets = src.opsets;
   dst->model_dir = src.model_dir;
+  dst->source_path = src.source_path;
+  dst->tensor_scales = src.tensor_scales;
+  dst->weight_scales = src.weight_scales;
   std::unordered_map<const Value*, Value*> map;
   for (const auto& v : src.values()) {
     if (!keep_value(*v)) continue;

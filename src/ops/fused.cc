@@ -60,18 +60,11 @@ Result<std::shared_ptr<const OpAttrs>> parse_anchor(const char* anchor, const At
 }
 
 Result<std::shared_ptr<const OpAttrs>> parse_fused_conv(const Attributes& attrs, int64_t) {
-  FULCRUM_ASSIGN_OR_RETURN(auto conv, parse_anchor("Conv", attrs));
-  FULCRUM_ASSIGN_OR_RETURN(Epilogue epilogue, parse_epilogue(attrs));
   auto out = std::make_shared<FusedConvAttrs>();
-  static_cast<ConvAttrs&>(*out) = static_cast<const ConvAttrs&>(*conv);
-  out->epilogue = std::move(epilogue);
-  for (auto [key, layout] : {std::pair{kSrcLayout, &out->src_layout}, std::pair{kDstLayout, &out->dst_layout}}) {
-    auto it = attrs.find(key);
-    if (it == attrs.end()) continue;
-    const auto* name = std::get_if<std::string>(&it->second);
-    if (name == nullptr) return invalid_argument("attribute '{}' must be a string", key);
-    FULCRUM_ASSIGN_OR_RETURN(*layout, parse_layout(*name));
-  }
+  FULCRUM_RETURN_IF_ERROR(parse_fused_conv_attrs(attrs, *out));
+  // NHWC is the layout of INT8 tensors (fulcrum.QConv); no float kernel reads or writes it.
+  for (auto [key, layout] : {std::pair{kSrcLayout, out->src_layout}, std::pair{kDstLayout, out->dst_layout}})
+    if (layout == Layout::kNhwc) return invalid_argument("attribute '{}': FusedConv does not take NHWC", key);
   return std::shared_ptr<const OpAttrs>(std::move(out));
 }
 
@@ -102,14 +95,15 @@ const char* layout_name(Layout layout) {
   switch (layout) {
     case Layout::kNchw8c: return "NCHW8c";
     case Layout::kNchw16c: return "NCHW16c";
+    case Layout::kNhwc: return "NHWC";
     default: return "NCHW";
   }
 }
 
 Result<Layout> parse_layout(const std::string& name) {
-  for (Layout l : {Layout::kNchw, Layout::kNchw8c, Layout::kNchw16c})
+  for (Layout l : {Layout::kNchw, Layout::kNchw8c, Layout::kNchw16c, Layout::kNhwc})
     if (name == layout_name(l)) return l;
-  return invalid_argument("unknown layout \"{}\" (expected \"NCHW\", \"NCHW8c\" or \"NCHW16c\")", name);
+  return invalid_argument("unknown layout \"{}\" (expected \"NCHW\", \"NCHW8c\", \"NCHW16c\" or \"NHWC\")", name);
 }
 
 int64_t layout_block(Layout layout) { return layout == Layout::kNchw8c ? 8 : layout == Layout::kNchw16c ? 16 : 1; }
@@ -150,6 +144,21 @@ Result<Epilogue> parse_epilogue(const Attributes& attrs) {
     e.post_ops.push_back(std::move(op));
   }
   return e;
+}
+
+Status parse_fused_conv_attrs(const Attributes& attrs, FusedConvAttrs& out) {
+  FULCRUM_ASSIGN_OR_RETURN(auto conv, parse_anchor("Conv", attrs));
+  FULCRUM_ASSIGN_OR_RETURN(Epilogue epilogue, parse_epilogue(attrs));
+  static_cast<ConvAttrs&>(out) = static_cast<const ConvAttrs&>(*conv);
+  out.epilogue = std::move(epilogue);
+  for (auto [key, layout] : {std::pair{kSrcLayout, &out.src_layout}, std::pair{kDstLayout, &out.dst_layout}}) {
+    auto it = attrs.find(key);
+    if (it == attrs.end()) continue;
+    const auto* name = std::get_if<std::string>(&it->second);
+    if (name == nullptr) return invalid_argument("attribute '{}' must be a string", key);
+    FULCRUM_ASSIGN_OR_RETURN(*layout, parse_layout(*name));
+  }
+  return Status::ok();
 }
 
 Attributes anchor_attrs(const Attributes& attrs) {

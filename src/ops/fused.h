@@ -45,14 +45,16 @@ struct Epilogue {
   std::vector<PostOp> post_ops;
 };
 
-// How a tensor lays out its channels: plain NCHW, or oneDNN's nChw8c / nChw16c, which the
-// IR holds as a 5-D tensor [N, C/b, H, W, b] (ops/layout.h).
-enum class Layout { kNchw, kNchw8c, kNchw16c };
+// How a tensor lays out its channels: plain NCHW, oneDNN's nChw8c / nChw16c, which the IR
+// holds as a 5-D tensor [N, C/b, H, W, b] (ops/layout.h), or NHWC (channels last, held as the
+// 4-D [N, H, W, C]), which INT8 convolutions use.
+enum class Layout { kNchw, kNchw8c, kNchw16c, kNhwc };
 
 struct FusedConvAttrs : ConvAttrs {
   Epilogue epilogue;
-  // src_layout / dst_layout ("NCHW", "NCHW8c" or "NCHW16c"; default NCHW). A blocked destination
-  // applies to the output and to every full-shape (residual) post-op operand.
+  // src_layout / dst_layout ("NCHW", "NCHW8c" or "NCHW16c"; default NCHW; "NHWC" for QConv
+  // only). A blocked destination applies to the output and to every full-shape (residual)
+  // post-op operand.
   Layout src_layout = Layout::kNchw;
   Layout dst_layout = Layout::kNchw;
 };
@@ -62,10 +64,10 @@ struct FusedMatMulAttrs : GemmAttrs {
   Epilogue epilogue;
 };
 
-// "NCHW" / "NCHW8c" / "NCHW16c", and back.
+// "NCHW" / "NCHW8c" / "NCHW16c" / "NHWC", and back.
 const char* layout_name(Layout layout);
 Result<Layout> parse_layout(const std::string& name);
-// Channels per block (1 for NCHW), and the blocked layout of a block size (8 or 16).
+// Channels per block (1 for NCHW and NHWC), and the blocked layout of a block size (8 or 16).
 int64_t layout_block(Layout layout);
 Result<Layout> blocked_layout(int64_t block);
 
@@ -74,6 +76,9 @@ Result<Layout> blocked_layout(int64_t block);
 void set_epilogue_attrs(const std::vector<PostOp>& post_ops, Attributes& attrs);
 // The epilogue part of a fused node's raw attributes, parsed.
 Result<Epilogue> parse_epilogue(const Attributes& attrs);
+// The FusedConv part of a fused conv node's raw attributes (the anchor Conv's, the epilogue,
+// src_layout / dst_layout, any layout), parsed into `out`; fulcrum.QConv's parser builds on it.
+Status parse_fused_conv_attrs(const Attributes& attrs, FusedConvAttrs& out);
 // `attrs` without the fused op's own entries (epilogue, layouts): the anchor's attributes.
 Attributes anchor_attrs(const Attributes& attrs);
 

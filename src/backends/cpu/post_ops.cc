@@ -75,6 +75,12 @@ bool supports_epilogue(const ops::Epilogue& e, const ir::Node& node) {
   return true;
 }
 
+bool append_unary_post_op(const ops::PostOp& op, dnnl::post_ops& ops) {
+  const std::vector<Eltwise> eltwise = eltwise_of(op);
+  for (const Eltwise& el : eltwise) ops.append_eltwise(1.0f, el.alg, el.alpha, el.beta);
+  return !eltwise.empty();
+}
+
 Result<EpiloguePlan> plan_epilogue(const ops::Epilogue& e, const Shape& dst, const std::vector<Shape>& operand_shapes,
                                    dnnl::memory::format_tag full_operand_tag) {
   EpiloguePlan plan;

@@ -32,6 +32,10 @@ struct EpiloguePlan {
 // the plan is made).
 bool supports_epilogue(const ops::Epilogue& e, const ir::Node& node);
 
+// Appends the eltwise post-ops computing the unary post-op `op` (an activation, Clip...) to
+// `ops`; false, appending nothing, when oneDNN has no counterpart.
+bool append_unary_post_op(const ops::PostOp& op, dnnl::post_ops& ops);
+
 // The post-ops for `e` on a destination of shape `dst`, the binary operands having the
 // shapes `operand_shapes` (one per binary post-op, in order). `operand_tag` lays out an
 // operand of the destination's full shape (the destination's own layout for a residual).

@@ -74,6 +74,7 @@ class GraphBuilder {
     GraphProto& g = *model_.mutable_graph();
     graph_->name = g.name();
     graph_->model_dir = std::filesystem::path(path_).parent_path().string();
+    graph_->source_path = path_;
     for (const auto& oi : model_.opset_import())
       graph_->opsets[oi.domain() == "ai.onnx" ? "" : oi.domain()] = oi.version();
     for (const ValueInfoProto& vi : g.value_info()) types_[vi.name()] = &vi.type();
