@@ -5,11 +5,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "fulcrum/calibrate.h"
 #include "fulcrum/network.h"
+#include "fulcrum/precision.h"
 #include "fulcrum/status.h"
 #include "fulcrum/tensor.h"
 
@@ -23,6 +26,30 @@ enum class BackendKind {
 struct BuilderConfig {
   BackendKind backend = BackendKind::kCpu;
   int threads = 0;  // threads an inference may use; 0: every core
+
+  // Precision permissions (TensorRT's kFP16 / kINT8; both: --best). FP32 is always allowed.
+  // A layer runs in a lower precision only where a kernel supports it; Engine::layers()
+  // says, per layer, what it runs in and why.
+  bool fp16 = false;
+  bool int8 = false;
+  // FP16 layers also round their outputs to FP16 (weights are FP16 either way), so a CPU
+  // engine predicts a GPU's FP16 accuracy. No speed on a CPU without FP16 arithmetic.
+  bool fp16_numerics = false;
+  // INT8 only where measured faster: the build times each INT8-permitted layer in FP32 and
+  // INT8 (in context, on generated inputs) and keeps FP32 where INT8 is not faster. Off: every
+  // layer that can be INT8 is (deterministic builds, tests).
+  bool int8_timing = true;
+  std::vector<LayerPrecision> layer_precisions;  // requests by node-name glob; later win
+  PrecisionConstraints precision_constraints = PrecisionConstraints::kNone;
+
+  // INT8 scales (implicit quantization): a TensorRT-format calibration cache. When the file
+  // does not exist and `calibration.data` is set, the build calibrates and writes it; a cache
+  // that exists is used as is (calibration is skipped). A model with Q/DQ nodes needs neither.
+  std::string calibration_cache;
+  CalibrationOptions calibration;
+  // Dynamic ranges set by hand (TensorRT's ITensor::setDynamicRange): tensor name -> amax.
+  // They win over the cache's entries.
+  std::map<std::string, float> dynamic_ranges;
 };
 
 class ExecutionContext;
@@ -42,6 +69,8 @@ struct EngineLayer {
   std::string op_type;
   std::string domain;   // "fulcrum" for Fulcrum's fused and layout ops
   std::string backend;  // which backend's kernel runs it ("cpu", "reference")
+  Precision precision = Precision::kFp32;
+  std::string precision_reason;  // why the builder chose it ("int8: calibrated, oneDNN VNNI kernel")
 };
 
 class Engine {

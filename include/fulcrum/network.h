@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "fulcrum/precision.h"
 #include "fulcrum/status.h"
 #include "fulcrum/tensor.h"
 
@@ -33,6 +34,9 @@ struct LayerDesc {
   std::string domain;
   std::vector<std::string> inputs;
   std::vector<std::string> outputs;
+  // For an engine's layers: what the layer computes in and why (FP32 for a parsed network).
+  Precision precision = Precision::kFp32;
+  std::string precision_reason;
 };
 
 struct ParserOptions {

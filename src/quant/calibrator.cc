@@ -1,5 +1,7 @@
 #include "quant/calibrator.h"
 
+#include <algorithm>
+
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -34,7 +36,9 @@ Status Calibrator::observe(const std::string& tensor, const Tensor& batch) {
 Result<float> Calibrator::amax(const std::string& tensor) const {
   const TensorStats* s = stats(tensor);
   if (s == nullptr) return not_found("calibration: tensor '{}' was never observed", tensor);
-  return compute_amax(*s);
+  // No threshold exceeds the largest value seen. (A bin edge can: the histogram's range
+  // doubles, and for values near FLT_MAX, such as an attention mask's -3.4e38, it overflows.)
+  return std::min(compute_amax(*s), s->max_abs);
 }
 
 const TensorStats* Calibrator::stats(const std::string& tensor) const {

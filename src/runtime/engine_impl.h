@@ -15,6 +15,10 @@ namespace fulcrum::runtime {
 // the graph as imported (it is the oracle the optimized graph is compared against).
 Result<std::unique_ptr<ir::Graph>> optimize(const ir::Graph& graph, const BuilderConfig& config);
 
+// Whether the config asks for anything but FP32 (then even the reference backend builds:
+// it runs the quantized layers' reference kernels, the oracle of the CPU's INT8 kernels).
+bool lowers_precision(const BuilderConfig& config);
+
 // An engine that runs `graph` (already optimized) on config's backends.
 Result<std::unique_ptr<Engine>> create_engine(std::shared_ptr<const ir::Graph> graph, const BuilderConfig& config);
 // The same, owning the graph: the engine drops from it each weight its kernels packed, so
