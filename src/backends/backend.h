@@ -14,6 +14,9 @@ namespace fulcrum::backends {
 
 struct KernelConfig {
   int threads = 0;  // 0: every core
+  // FP16 numerics: the executor rounds every float32 output of an FP16 layer
+  // (Node::precision) to FP16 as it is produced, as a GPU's FP16 engine stores it.
+  bool fp16_numerics = false;
 };
 
 class Kernel {

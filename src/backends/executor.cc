@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "core/float16_convert.h"
 #include "core/parallel.h"
 #include "plan/memory_plan.h"
 
@@ -50,6 +51,11 @@ class Executor::StepAllocator : public OutputAllocator {
   void begin(const Step& step) {
     step_ = &step;
     served_ = 0;
+    allocated_.clear();
+  }
+  // Whether `data` is memory this allocator handed out during the current step.
+  bool allocated_this_step(const void* data) const {
+    return std::find(allocated_.begin(), allocated_.end(), data) != allocated_.end();
   }
 
   Tensor allocate(size_t index, DType dtype, Shape shape, size_t bytes) override {
@@ -62,13 +68,16 @@ class Executor::StepAllocator : public OutputAllocator {
       if (plan_->offsets[s] >= 0 && bytes <= plan_->bytes[s]) {
         served_ |= bit;
         void* p = static_cast<std::byte*>(state_.arena_.get()) + plan_->offsets[s];
+        allocated_.push_back(p);
         // Views share the arena's ownership (no allocation), so one that escapes stays valid.
         return Tensor::view(dtype, std::move(shape), std::shared_ptr<const void>(state_.arena_, p), p);
       }
     }
     if (slot >= 0 && recorded_ != nullptr) (*recorded_)[static_cast<size_t>(slot)] = bytes;
     ++state_.heap_allocations_;
-    return heap_tensor(dtype, std::move(shape), bytes);
+    Tensor t = heap_tensor(dtype, std::move(shape), bytes);
+    allocated_.push_back(t.raw());
+    return t;
   }
 
  private:
@@ -76,7 +85,8 @@ class Executor::StepAllocator : public OutputAllocator {
   const ExecutorState::Plan* plan_;
   std::vector<size_t>* recorded_;
   const Step* step_ = nullptr;
-  uint64_t served_ = 0;  // bit i: output i of this step already came from the arena
+  uint64_t served_ = 0;                 // bit i: output i of this step already came from the arena
+  std::vector<const void*> allocated_;  // what this step was given
 };
 
 Result<std::unique_ptr<Executor>> Executor::create(std::shared_ptr<const ir::Graph> graph,
@@ -109,6 +119,20 @@ Status Executor::make_kernels(ir::Graph* owned, const std::vector<Backend*>& bac
   }
   packed_.assign(constants_.size(), false);
   is_output_.assign(constants_.size(), false);
+  fp16_exact_.assign(constants_.size(), false);
+  if (config_.fp16_numerics) {
+    // Constants are checked while their bytes are still here (packing may free them);
+    // an FP16 layer's outputs are FP16 once rounded.
+    for (size_t s = 0; s < constants_.size(); ++s) {
+      const Tensor& c = constants_[s];
+      fp16_exact_[s] = c.defined() && c.dtype() == DType::kFloat32 && c.raw() != nullptr &&
+                       fp16_exact(c.data<float>(), static_cast<size_t>(c.numel()));
+    }
+    for (const auto& n : graph.nodes())
+      if (n->precision == Precision::kFp16)
+        for (const ir::Value* v : n->outputs)
+          if (v != nullptr) fp16_exact_[static_cast<size_t>(slot.at(v))] = true;
+  }
   auto slot_of = [&](const ir::Value* v) { return v == nullptr ? -1 : slot.at(v); };
   for (const ir::Value* v : graph.inputs) input_slots_.push_back(slot_of(v));
   for (const ir::Value* v : graph.outputs) output_slots_.push_back(slot_of(v));
@@ -147,6 +171,7 @@ Status Executor::make_kernels(ir::Graph* owned, const std::vector<Backend*>& bac
       if (owned != nullptr) v->constant = constants_[s];
     }
     for (const ir::Value* v : n->outputs) step.outputs.push_back(slot_of(v));
+    step.round_fp16 = config_.fp16_numerics && n->precision == Precision::kFp16;
     steps_.push_back(std::move(step));
   }
   if (unsupported.empty()) return Status::ok();
@@ -293,6 +318,8 @@ Result<bool> Executor::run_steps(std::vector<Tensor>& values, ExecutorState& sta
       int viewed = -1;
       for (int in : step.inputs)
         if (in >= 0 && points_into(outs[i], values[static_cast<size_t>(in)])) viewed = in;
+      if (step.round_fp16 && outs[i].dtype() == DType::kFloat32)
+        viewed = round_output_fp16(outs[i], viewed, allocator, state);
       if (plan != nullptr && viewed != plan->alias_of[static_cast<size_t>(out)]) return false;
       alias_of[static_cast<size_t>(out)] = viewed;
       values[static_cast<size_t>(out)] = std::move(outs[i]);
@@ -304,6 +331,23 @@ Result<bool> Executor::run_steps(std::vector<Tensor>& values, ExecutorState& sta
     for (int s : step.release) values[static_cast<size_t>(s)] = Tensor();
   }
   return true;
+}
+
+int Executor::round_output_fp16(Tensor& out, int viewed, const StepAllocator& allocator, ExecutorState& state) const {
+  const auto n = static_cast<size_t>(out.numel());
+  if (n == 0 || out.raw() == nullptr) return viewed;
+  if (viewed < 0 && allocator.allocated_this_step(out.raw())) {
+    round_to_fp16(out.data<float>(), out.mutable_data<float>(), n);
+    return viewed;
+  }
+  // Not the step's own memory (an input's bytes, a constant, the kernel's own buffer): never
+  // written. A view of values already FP16 (another FP16 layer's output) needs nothing.
+  if (viewed >= 0 && fp16_exact_[static_cast<size_t>(viewed)]) return viewed;
+  ++state.heap_allocations_;
+  Tensor copy = heap_tensor(DType::kFloat32, out.shape(), n * sizeof(float));
+  round_to_fp16(out.data<float>(), copy.mutable_data<float>(), n);
+  out = std::move(copy);
+  return -1;
 }
 
 // Buffers are the outputs kernels allocated through the context, each with the views of it

@@ -115,6 +115,7 @@ class Executor {
     std::vector<int> inputs;   // value slots, -1 for omitted
     std::vector<int> outputs;  // value slots, -1 for omitted
     std::vector<int> release;  // slots whose last use is this step
+    bool round_fp16 = false;   // FP16 numerics: round the step's float32 outputs to FP16
   };
   class StepAllocator;
 
@@ -130,6 +131,11 @@ class Executor {
   // `values` is slot-indexed; `alias_of` receives, per output, the input slot it views.
   Result<bool> run_steps(std::vector<Tensor>& values, ExecutorState& state, const ExecutorState::Plan* plan,
                          std::vector<size_t>* recorded_bytes, std::vector<int>& alias_of) const;
+  // FP16 numerics: rounds a step's float32 output `out` to FP16. In place where the step
+  // allocated it; an output viewing input slot `viewed` (or other memory not the step's own)
+  // is replaced by a rounded heap copy unless its values are FP16 already. Returns the slot
+  // `out` now views (-1 after a copy).
+  int round_output_fp16(Tensor& out, int viewed, const StepAllocator& allocator, ExecutorState& state) const;
   ExecutorState::Plan make_plan(const std::vector<size_t>& recorded_bytes, const std::vector<int>& alias_of) const;
   // Stores `plan` for `signature` and grows the arena to fit it.
   static Status adopt_plan(ExecutorState& state, ExecutorState::Signature signature, ExecutorState::Plan plan);
@@ -142,6 +148,7 @@ class Executor {
   std::vector<int> def_step_;      // slot-indexed: the step producing it, -1 for inputs and constants
   std::vector<int> last_use_;      // slot-indexed: the last step reading it, -1 for none
   std::vector<bool> is_output_;    // slot-indexed: a graph output
+  std::vector<bool> fp16_exact_;   // slot-indexed, FP16 numerics: every value is an FP16 value
   std::vector<int> input_slots_;
   std::vector<int> output_slots_;
 };

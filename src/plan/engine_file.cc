@@ -40,6 +40,7 @@ const char* section_name(uint32_t id) {
     case SectionId::kConfig: return "CONFIG";
     case SectionId::kGraph: return "GRAPH";
     case SectionId::kWeights: return "WEIGHTS";
+    case SectionId::kPrecision: return "PRECISION";
   }
   return "unknown";
 }
@@ -58,10 +59,48 @@ std::string encode_metadata(const EngineMetadata& m) {
   return w.take();
 }
 
+// CONFIG's optional fields, after the fixed ones: each a u32 tag and a str payload, so a
+// field is added without a format bump and a reader skips tags it does not know. Written only
+// when they differ from the default (an FP32 build's CONFIG is version 1's).
+enum class ConfigField : uint32_t {
+  kFp16 = 1,
+  kFp16Numerics = 2,
+  kInt8 = 3,
+  kPrecisionConstraints = 4,  // "prefer" / "obey"
+  kLayerPrecisions = 5,       // "GLOB:precision,..." as the CLI spells them
+  kCalibrationCache = 6,      // the cache the scales came from (informational)
+};
+
+void put_text(ByteWriter& w, ConfigField field, const std::string& value) {
+  if (value.empty()) return;
+  w.u32(static_cast<uint32_t>(field));
+  w.str(value);
+}
+
+std::string layer_precisions_text(const std::vector<LayerPrecision>& requests) {
+  std::string out;
+  for (const LayerPrecision& r : requests)
+    out += (out.empty() ? "" : ",") + r.pattern + ":" + precision_name(r.precision);
+  return out;
+}
+
+void put_flag(ByteWriter& w, ConfigField field, bool value) {
+  if (!value) return;
+  w.u32(static_cast<uint32_t>(field));
+  w.str(std::string(1, '\1'));
+}
+
 std::string encode_config(const BuilderConfig& c) {
   ByteWriter w;
   w.u32(backend_code(c.backend));
   w.i64(c.threads);
+  put_flag(w, ConfigField::kFp16, c.fp16);
+  put_flag(w, ConfigField::kFp16Numerics, c.fp16_numerics);
+  put_flag(w, ConfigField::kInt8, c.int8);
+  if (c.precision_constraints != PrecisionConstraints::kNone)
+    put_text(w, ConfigField::kPrecisionConstraints, constraints_name(c.precision_constraints));
+  put_text(w, ConfigField::kLayerPrecisions, layer_precisions_text(c.layer_precisions));
+  put_text(w, ConfigField::kCalibrationCache, c.calibration_cache);
   return w.take();
 }
 
@@ -83,6 +122,34 @@ Status decode_config(ByteReader& r, BuilderConfig& c) {
   if (threads < 0 || threads > 4096) return parse_error("thread count {} is invalid", threads);
   c.backend = backend == 0 ? BackendKind::kReference : BackendKind::kCpu;
   c.threads = static_cast<int>(threads);
+  while (r.remaining() > 0) {
+    const uint32_t tag = r.u32("config field tag");
+    const std::string payload = r.str("config field");
+    if (!r.ok()) return parse_error("{}", r.error());
+    auto flag = [&](const char* name, bool& out) -> Status {
+      if (payload.size() != 1 || static_cast<uint8_t>(payload[0]) > 1)
+        return parse_error("config field {} ({}) is not a flag", tag, name);
+      out = payload[0] == 1;
+      return Status::ok();
+    };
+    switch (static_cast<ConfigField>(tag)) {
+      case ConfigField::kFp16: FULCRUM_RETURN_IF_ERROR(flag("fp16", c.fp16)); break;
+      case ConfigField::kFp16Numerics: FULCRUM_RETURN_IF_ERROR(flag("fp16_numerics", c.fp16_numerics)); break;
+      case ConfigField::kInt8: FULCRUM_RETURN_IF_ERROR(flag("int8", c.int8)); break;
+      case ConfigField::kPrecisionConstraints:
+        if (!parse_constraints(payload, c.precision_constraints))
+          return parse_error("config field {}: unknown precision constraints \"{}\"", tag, payload);
+        break;
+      case ConfigField::kLayerPrecisions: {
+        std::string error;
+        if (!parse_layer_precisions(payload, c.layer_precisions, error))
+          return parse_error("config field {}: {}", tag, error);
+        break;
+      }
+      case ConfigField::kCalibrationCache: c.calibration_cache = payload; break;
+      default: break;  // written by a newer Fulcrum: skipped
+    }
+  }
   return Status::ok();
 }
 
@@ -131,17 +198,45 @@ Result<uint64_t> fnv1a64_file(const std::string& path) {
   return fnv1a64(mapping->addr, mapping->size);
 }
 
+// Each layer's precision and the builder's reason, in the graph's node order.
+std::string encode_precision(const ir::Graph& graph) {
+  ByteWriter w;
+  w.u32(static_cast<uint32_t>(graph.nodes().size()));
+  for (const auto& n : graph.nodes()) {
+    w.u8(static_cast<uint8_t>(n->precision));
+    w.str(n->precision_reason);
+  }
+  return w.take();
+}
+
+Status decode_precision(ByteReader& r, ir::Graph& graph) {
+  const uint32_t count = r.u32("layer count");
+  if (r.ok() && count != graph.nodes().size())
+    return parse_error("has {} layers, the graph {}", count, graph.nodes().size());
+  for (const auto& n : graph.nodes()) {
+    const uint8_t p = r.u8("layer precision");
+    std::string reason = r.str("precision reason");
+    if (!r.ok()) return parse_error("{}", r.error());
+    if (p > static_cast<uint8_t>(Precision::kInt8)) return parse_error("{}: unknown precision code {}", n->label(), p);
+    n->precision = static_cast<Precision>(p);
+    n->precision_reason = std::move(reason);
+  }
+  return r.remaining() == 0 ? Status::ok() : parse_error("{} unread bytes", r.remaining());
+}
+
 Status write_engine(const EngineContents& contents, const ByteSink& sink) {
   if (contents.graph == nullptr) return invalid_argument("engine file: no graph to write");
   WeightTable weights;
-  std::string sections[3] = {encode_metadata(contents.metadata), encode_config(contents.config),
-                             encode_graph(*contents.graph, weights)};
-  const SectionId ids[3] = {SectionId::kMetadata, SectionId::kConfig, SectionId::kGraph};
+  constexpr int kSections = 4;  // before WEIGHTS
+  std::string sections[kSections] = {encode_metadata(contents.metadata), encode_config(contents.config),
+                                     encode_graph(*contents.graph, weights), encode_precision(*contents.graph)};
+  const SectionId ids[kSections] = {SectionId::kMetadata, SectionId::kConfig, SectionId::kGraph, SectionId::kPrecision};
 
   std::vector<SectionEntry> table;
-  uint64_t offset = kHeaderBytes + 4 * kSectionEntryBytes;
-  for (int i = 0; i < 3; ++i) {
-    table.push_back({static_cast<uint32_t>(ids[i]), kRequired | kChecksummed, offset, sections[i].size(),
+  uint64_t offset = kHeaderBytes + (kSections + 1) * kSectionEntryBytes;
+  for (int i = 0; i < kSections; ++i) {
+    const uint32_t required = ids[i] == SectionId::kPrecision ? 0 : kRequired;
+    table.push_back({static_cast<uint32_t>(ids[i]), required | kChecksummed, offset, sections[i].size(),
                      fnv1a64(sections[i].data(), sections[i].size())});
     offset += sections[i].size();
   }
@@ -260,7 +355,7 @@ Result<EngineContents> read_sections(const uint8_t* data, size_t size, std::shar
   std::map<uint32_t, SectionEntry> table;
   FULCRUM_RETURN_IF_ERROR(read_table(data, size, table));
   for (const auto& [id, e] : table)
-    if (id < static_cast<uint32_t>(SectionId::kMetadata) || id > static_cast<uint32_t>(SectionId::kWeights))
+    if (id < static_cast<uint32_t>(SectionId::kMetadata) || id > static_cast<uint32_t>(SectionId::kPrecision))
       if (e.flags & kRequired)
         return parse_error("needs section {}, which this Fulcrum ({}) does not know: it was built by a newer one", id,
                            version_string());
@@ -277,6 +372,11 @@ Result<EngineContents> read_sections(const uint8_t* data, size_t size, std::shar
   FULCRUM_ASSIGN_OR_RETURN(auto graph, section(data, table, SectionId::kGraph));
   auto decoded = decode_graph(graph.first, graph.second, weights.first, weights.second, std::move(owner));
   if (!decoded.is_ok()) return decoded.status().with_context("GRAPH section");
+  if (table.count(static_cast<uint32_t>(SectionId::kPrecision)) > 0) {  // files before it lack it
+    FULCRUM_ASSIGN_OR_RETURN(auto precision, section(data, table, SectionId::kPrecision));
+    ByteReader precision_reader(precision.first, precision.second);
+    FULCRUM_RETURN_IF_ERROR(decode_precision(precision_reader, **decoded).with_context("PRECISION section"));
+  }
   out.graph = std::move(decoded).value();
   return out;
 }

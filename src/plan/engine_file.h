@@ -23,7 +23,8 @@ inline constexpr char kEngineMagic[8] = {'F', 'U', 'L', 'C', 'R', 'U', 'M', '\0'
 inline constexpr uint32_t kEngineFormatVersion = 1;
 
 // Section ids (fixed numbers: never reuse one).
-enum class SectionId : uint32_t { kMetadata = 1, kConfig = 2, kGraph = 3, kWeights = 4 };
+// PRECISION (optional: an older reader skips it) holds each layer's precision and reason.
+enum class SectionId : uint32_t { kMetadata = 1, kConfig = 2, kGraph = 3, kWeights = 4, kPrecision = 5 };
 
 // Where the engine came from and who built it.
 struct EngineMetadata {

@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "core/error.h"
+#include "core/float16_convert.h"
 #include "plan/byte_io.h"
 
 namespace fulcrum::plan {
@@ -22,11 +23,12 @@ enum class AttrKind : uint8_t { kInt = 1, kFloat, kString, kTensor, kInts, kFloa
 // --- encoding ---------------------------------------------------------------------------
 
 void put_tensor(ByteWriter& w, const Tensor& t, WeightTable& weights) {
-  w.u8(static_cast<uint8_t>(t.dtype()));
+  const WeightSlot slot = t.nbytes() == 0 ? WeightSlot{} : weights.place(t);
+  w.u8(static_cast<uint8_t>(static_cast<uint8_t>(t.dtype()) | (slot.fp16 ? kStoredAsFp16 : 0)));
   w.u32(static_cast<uint32_t>(t.rank()));
   for (int64_t d : t.shape()) w.i64(d);
-  w.u64(t.nbytes() == 0 ? 0 : weights.place(t));
-  w.u64(t.nbytes());
+  w.u64(slot.offset);
+  w.u64(slot.nbytes);
 }
 
 void put_type(ByteWriter& w, const ir::TensorType& type) {
@@ -95,14 +97,23 @@ std::vector<const ir::Value*> referenced_values(const ir::Graph& graph) {
 
 }  // namespace
 
-uint64_t WeightTable::place(const Tensor& tensor) {
+WeightSlot WeightTable::place(const Tensor& tensor) {
   auto key = std::make_pair(tensor.raw(), tensor.nbytes());
   if (auto it = placed_.find(key); it != placed_.end()) return it->second;
-  uint64_t offset = (size_ + kWeightAlignment - 1) / kWeightAlignment * kWeightAlignment;
-  placed_.emplace(key, offset);
-  entries_.emplace_back(tensor, offset);
-  size_ = offset + tensor.nbytes();
-  return offset;
+  WeightSlot slot;
+  slot.offset = (size_ + kWeightAlignment - 1) / kWeightAlignment * kWeightAlignment;
+  const auto n = static_cast<size_t>(tensor.numel());
+  slot.fp16 = tensor.dtype() == DType::kFloat32 && fp16_exact(tensor.data<float>(), n);
+  Tensor bytes = tensor;
+  if (slot.fp16) {
+    bytes = Tensor::zeros(DType::kFloat16, tensor.shape());
+    floats_to_halves(tensor.data<float>(), bytes.mutable_data<uint16_t>(), n);
+  }
+  slot.nbytes = bytes.nbytes();
+  placed_.emplace(key, slot);
+  entries_.emplace_back(std::move(bytes), slot.offset);
+  size_ = slot.offset + slot.nbytes;
+  return slot;
 }
 
 std::string encode_graph(const ir::Graph& graph, WeightTable& weights) {
@@ -160,6 +171,7 @@ class GraphDecoder {
 
  private:
   DType dtype(bool allow_undefined, const char* what);
+  DType dtype_code(uint8_t code, bool allow_undefined, const char* what);
   Tensor tensor(const std::string& what);
   ir::TensorType type();
   Status values();
@@ -177,14 +189,22 @@ class GraphDecoder {
 };
 
 DType GraphDecoder::dtype(bool allow_undefined, const char* what) {
-  uint8_t code = r_.u8(what);
+  return dtype_code(r_.u8(what), allow_undefined, what);
+}
+
+DType GraphDecoder::dtype_code(uint8_t code, bool allow_undefined, const char* what) {
   if (code > static_cast<uint8_t>(DType::kBool) || (code == 0 && !allow_undefined && r_.ok()))
     r_.fail(std::string(what) + ": invalid dtype code " + std::to_string(code));
   return static_cast<DType>(code);
 }
 
 Tensor GraphDecoder::tensor(const std::string& what) {
-  DType dt = dtype(false, "tensor dtype");
+  const uint8_t code = r_.u8("tensor dtype");
+  const bool fp16 = (code & kStoredAsFp16) != 0;
+  DType dt = dtype_code(static_cast<uint8_t>(code & ~kStoredAsFp16), false, "tensor dtype");
+  if (fp16 && dt != DType::kFloat32 && r_.ok())
+    r_.fail(fmt::format("{}: a {} tensor cannot be stored as FP16", what, dtype_name(dt)));
+  const DType stored = fp16 ? DType::kFloat16 : dt;
   uint32_t rank = r_.count("tensor rank", sizeof(int64_t));
   if (rank > kMaxRank) r_.fail(what + ": rank " + std::to_string(rank) + " is not plausible");
   Shape shape(r_.ok() ? rank : 0);
@@ -196,18 +216,23 @@ Tensor GraphDecoder::tensor(const std::string& what) {
   uint64_t offset = r_.u64("tensor offset"), nbytes = r_.u64("tensor size");
   if (!r_.ok()) return {};
   uint64_t want = 0;
-  if (__builtin_mul_overflow(numel, dtype_size(dt), &want) || want != nbytes) {
-    r_.fail(fmt::format("{}: {} bytes do not hold a {} tensor of shape {}", what, nbytes, dtype_name(dt),
-                        shape_to_string(shape)));
+  if (__builtin_mul_overflow(numel, dtype_size(stored), &want) || want != nbytes) {
+    r_.fail(fmt::format("{}: {} bytes do not hold a {} tensor of shape {}{}", what, nbytes, dtype_name(dt),
+                        shape_to_string(shape), fp16 ? " stored as FP16" : ""));
     return {};
   }
   if (nbytes == 0) return Tensor::zeros(dt, std::move(shape));
-  if (offset > weights_size_ || nbytes > weights_size_ - offset || offset % dtype_size(dt) != 0) {
+  if (offset > weights_size_ || nbytes > weights_size_ - offset || offset % dtype_size(stored) != 0) {
     r_.fail(
         fmt::format("{}: bytes [{}, +{}) lie outside the {}-byte weight section", what, offset, nbytes, weights_size_));
     return {};
   }
-  return Tensor::view(dt, std::move(shape), owner_, weights_ + offset);
+  if (!fp16) return Tensor::view(dt, std::move(shape), owner_, weights_ + offset);
+  // Widened once, here: an owned float32 copy, not a view of the mapping.
+  Tensor widened = Tensor::zeros(DType::kFloat32, std::move(shape));
+  halves_to_floats(reinterpret_cast<const uint16_t*>(weights_ + offset), widened.mutable_data<float>(),
+                   static_cast<size_t>(numel));
+  return widened;
 }
 
 ir::TensorType GraphDecoder::type() {

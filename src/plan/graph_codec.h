@@ -21,18 +21,30 @@ namespace fulcrum::plan {
 // Byte alignment of every tensor in the weight section (a cache line; what oneDNN wants).
 inline constexpr uint64_t kWeightAlignment = 64;
 
+// Set in a tensor's dtype byte when its bytes are stored as IEEE FP16 (float32 tensors only).
+inline constexpr uint8_t kStoredAsFp16 = 0x80;
+
+// Where a tensor's bytes went in the weight section, and how they are stored.
+struct WeightSlot {
+  uint64_t offset = 0;
+  uint64_t nbytes = 0;  // bytes in the section (half the tensor's when stored as FP16)
+  bool fp16 = false;    // a float32 tensor whose every value FP16 holds exactly, stored as FP16
+};
+
 // The weight section being laid out: each distinct tensor storage gets one aligned slot, so
-// tensors that share bytes (a clone's constants, a tied weight) are stored once.
+// tensors that share bytes (a clone's constants, a tied weight) are stored once. A float32
+// tensor that FP16 represents exactly (an FP16 layer's weights, after passes::LowerFp16) is
+// stored as FP16: lossless, and half the bytes.
 class WeightTable {
  public:
-  // The offset of `tensor`'s bytes in the weight section.
-  uint64_t place(const Tensor& tensor);
+  // Where `tensor`'s bytes go in the weight section.
+  WeightSlot place(const Tensor& tensor);
   uint64_t size() const { return size_; }
-  // The tensors in offset order, with their offsets.
+  // The bytes to write (an FP16 copy for a tensor stored as FP16) in offset order, with their offsets.
   const std::vector<std::pair<Tensor, uint64_t>>& entries() const { return entries_; }
 
  private:
-  std::map<std::pair<const void*, size_t>, uint64_t> placed_;
+  std::map<std::pair<const void*, size_t>, WeightSlot> placed_;
   std::vector<std::pair<Tensor, uint64_t>> entries_;
   uint64_t size_ = 0;
 };
@@ -40,7 +52,8 @@ class WeightTable {
 std::string encode_graph(const ir::Graph& graph, WeightTable& weights);
 
 // Decodes a GRAPH section. Constants view `weights` (the WEIGHTS section, which `owner`
-// keeps alive) rather than copying it. Errors say what is wrong, not in which file.
+// keeps alive) rather than copying it; those stored as FP16 are widened into float32 copies. Errors say what is wrong,
+// not in which file.
 Result<std::unique_ptr<ir::Graph>> decode_graph(const uint8_t* data, size_t size, const uint8_t* weights,
                                                 size_t weights_size, std::shared_ptr<const void> owner);
 

@@ -120,6 +120,8 @@ Result<EngineFileInfo> Runtime::inspect_engine_file(const std::string& path) {
     LayerDesc d{n->name, n->op_type, n->domain, {}, {}};
     for (const ir::Value* v : n->inputs) d.inputs.push_back(v ? v->name() : "");
     for (const ir::Value* v : n->outputs) d.outputs.push_back(v ? v->name() : "");
+    d.precision = n->precision;
+    d.precision_reason = n->precision_reason;
     info.layers.push_back(std::move(d));
   }
   return info;

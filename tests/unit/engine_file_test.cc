@@ -5,10 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
 
+#include "core/float16_convert.h"
 #include "fulcrum/engine.h"
 #include "fulcrum/version.h"
 #include "passes_test_util.h"
@@ -47,6 +49,8 @@ plan::EngineContents contents_of(std::shared_ptr<const ir::Graph> graph) {
   c.metadata.build_ms = 12.5;
   c.config.backend = BackendKind::kCpu;
   c.config.threads = 3;
+  c.config.fp16 = true;
+  c.config.fp16_numerics = true;
   c.graph = std::move(graph);
   return c;
 }
@@ -134,6 +138,8 @@ TEST(EngineFile, RoundTripKeepsGraphAttributesAndMetadata) {
   EXPECT_EQ(m.build_ms, 12.5);
   EXPECT_EQ(loaded->config.backend, BackendKind::kCpu);
   EXPECT_EQ(loaded->config.threads, 3);
+  EXPECT_TRUE(loaded->config.fp16);
+  EXPECT_TRUE(loaded->config.fp16_numerics);
 
   const ir::Graph& g = *loaded->graph;
   EXPECT_EQ(g.name, "every_kind");
@@ -165,7 +171,7 @@ TEST(EngineFile, RoundTripKeepsGraphAttributesAndMetadata) {
 TEST(EngineFile, SharedWeightsAreStoredOnce) {
   GraphBuilder b;
   ir::Value* x = b.input("x", DType::kFloat32, {4});
-  Tensor big = Tensor::zeros(DType::kFloat32, {4096});
+  Tensor big = testing::random_floats({4096}, 9);  // not FP16-exact: stored as float32
   ir::Value* w1 = b.constant("w1", big);
   ir::Value* w2 = b.constant("w2", big);  // the same storage, as a cloned graph's constants are
   ir::Value* w3 = b.constant("w3", big.clone());
@@ -192,10 +198,90 @@ std::unique_ptr<ir::Graph> small_cnn() {
   return std::make_unique<ir::Graph>(std::move(b.graph()));
 }
 
+// Bytes of a file whose one constant is `w` (read by an Add).
+std::vector<uint8_t> file_with_constant(const Tensor& w) {
+  GraphBuilder b;
+  ir::Value* x = b.input("x", DType::kFloat32, {w.numel()});
+  b.output(b.node("Add", {x, b.constant("w", w)}, {"y"})->outputs[0]);
+  return serialize(contents_of(std::make_unique<ir::Graph>(std::move(b.graph()))));
+}
+
+TEST(EngineFile, Fp16ExactWeightsAreStoredAsFp16AndReadBackBitExact) {
+  Tensor fp32 = testing::random_floats({4096}, 11);
+  Tensor fp16 = fp32.clone();
+  round_to_fp16(fp32.data<float>(), fp16.mutable_data<float>(), 4096);
+  fp16.mutable_data<float>()[0] = -0.0f;  // signed zero, infinity and a subnormal survive too
+  fp16.mutable_data<float>()[1] = std::numeric_limits<float>::infinity();
+  fp16.mutable_data<float>()[2] = 5.960464477539063e-08f;
+  std::vector<uint8_t> big = file_with_constant(fp32);
+  std::vector<uint8_t> small = file_with_constant(fp16);
+  EXPECT_EQ(big.size() - small.size(), 4096u * 2) << "the weight is stored in half the bytes";
+
+  // Each file read from aligned memory of its own, to see whether the weight views it.
+  for (const auto* file : {&small, &big}) {
+    auto storage = std::make_shared<Tensor>(Tensor::zeros(DType::kUInt8, {static_cast<int64_t>(file->size())}));
+    std::memcpy(storage->mutable_raw(), file->data(), file->size());
+    const auto* begin = static_cast<const uint8_t*>(storage->raw());
+    auto loaded = plan::read_engine(begin, file->size(), storage, "test.fulcrum");
+    ASSERT_TRUE(loaded.is_ok()) << loaded.status().to_string();
+    const Tensor& w = loaded->graph->find_value("w")->constant;
+    ASSERT_EQ(w.dtype(), DType::kFloat32);
+    expect_same_tensor(w, file == &small ? fp16 : fp32);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(w.raw()) % plan::kWeightAlignment, 0u);
+    const auto* p = static_cast<const uint8_t*>(w.raw());
+    const bool views_file = p >= begin && p < begin + file->size();
+    EXPECT_EQ(views_file, file == &big) << "FP16 weights are widened into memory of their own; FP32 ones are views";
+  }
+}
+
+TEST(EngineFile, Fp16StorageFlagIsCheckedAgainstTheDtypeAndSize) {
+  Tensor w = Tensor::from_vector<float>(DType::kFloat32, {4}, {0.5f, 1.0f, 2.0f, 4.0f});
+  std::vector<uint8_t> bytes = file_with_constant(w);
+  // The constant's tensor record: dtype byte (float32 | FP16 flag), rank, dim, offset, size.
+  const uint8_t flagged = static_cast<uint8_t>(DType::kFloat32) | plan::kStoredAsFp16;
+  const uint8_t record[] = {flagged, 1, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0};
+  auto at = std::search(bytes.begin(), bytes.end(), std::begin(record), std::end(record));
+  ASSERT_NE(at, bytes.end()) << "the FP16-exact weight is flagged";
+  const size_t entry = 32 + 32 * 2;  // GRAPH's entry in the section table
+  uint64_t offset, size;
+  std::memcpy(&offset, bytes.data() + entry + 8, 8);
+  std::memcpy(&size, bytes.data() + entry + 16, 8);
+  auto with_dtype_byte = [&](uint8_t code) {
+    std::vector<uint8_t> damaged = bytes;
+    damaged[static_cast<size_t>(at - bytes.begin())] = code;
+    uint64_t checksum = plan::fnv1a64(damaged.data() + offset, size);
+    std::memcpy(damaged.data() + entry + 24, &checksum, 8);
+    return damaged;
+  };
+  auto int32 = deserialize(with_dtype_byte(static_cast<uint8_t>(DType::kInt32) | plan::kStoredAsFp16));
+  ASSERT_FALSE(int32.is_ok());
+  EXPECT_NE(int32.status().message().find("a int32 tensor cannot be stored as FP16"), std::string::npos)
+      << int32.status().message();
+  auto unflagged = deserialize(with_dtype_byte(static_cast<uint8_t>(DType::kFloat32)));
+  ASSERT_FALSE(unflagged.is_ok());
+  EXPECT_NE(unflagged.status().message().find("8 bytes do not hold a float32 tensor of shape [4]"), std::string::npos)
+      << unflagged.status().message();
+}
+
+TEST(EngineFile, AnFp32BuildsConfigIsVersionOnes) {
+  plan::EngineContents contents = contents_of(graph_with_every_attribute_kind());
+  contents.config.fp16 = contents.config.fp16_numerics = false;
+  std::vector<uint8_t> bytes = serialize(contents);
+  uint64_t config_size;
+  std::memcpy(&config_size, bytes.data() + 32 + 32 + 16, 8);
+  EXPECT_EQ(config_size, 4u + 8u) << "u32 backend, i64 threads, no optional fields";
+  auto loaded = deserialize(bytes);
+  ASSERT_TRUE(loaded.is_ok());
+  EXPECT_FALSE(loaded->config.fp16);
+  EXPECT_FALSE(loaded->config.fp16_numerics);
+}
+
 TEST(EngineFile, LoadedEngineComputesWhatTheBuiltOneDoes) {
   std::unique_ptr<ir::Graph> graph = small_cnn();
   for (BackendKind backend : {BackendKind::kCpu, BackendKind::kReference}) {
-    BuilderConfig config{backend, 1};
+    BuilderConfig config;
+    config.backend = backend;
+    config.threads = 1;
     auto optimized = runtime::optimize(*graph, config);
     ASSERT_TRUE(optimized.is_ok()) << optimized.status().to_string();
     std::shared_ptr<const ir::Graph> built_graph = std::move(optimized).value();
@@ -242,6 +328,9 @@ class DamagedEngineFile : public ::testing::Test {
       boundaries_.push_back(offset);
       boundaries_.push_back(offset + size);
       if (i + 1 == count) weights_offset_ = offset;
+      uint32_t id;
+      std::memcpy(&id, bytes_.data() + 32 + 32 * i, 4);
+      if (id == static_cast<uint32_t>(plan::SectionId::kPrecision)) precision_entry_ = 32 + 32 * i;
     }
     boundaries_.push_back(32);
   }
@@ -257,6 +346,7 @@ class DamagedEngineFile : public ::testing::Test {
   std::vector<uint8_t> bytes_;
   std::vector<uint64_t> boundaries_;
   uint64_t weights_offset_ = 0;
+  size_t precision_entry_ = 0;  // the optional PRECISION section's table entry
 };
 
 TEST_F(DamagedEngineFile, NotAnEngine) {
@@ -294,11 +384,17 @@ TEST_F(DamagedEngineFile, FlippedBytesAreCaught) {
     auto r = deserialize(bytes);
     if (r.is_ok()) {
       ++accepted;
-      // Only the reserved header word and the padding before the weights are not checked.
-      EXPECT_TRUE((i >= 24 && i < 32) || i >= boundaries_[5]) << "flipped byte " << i << " went unnoticed";
+      // Only the reserved header word and the padding before the weights are not checked, and
+      // the optional PRECISION section's id and flags: a damaged id reads as an unknown
+      // optional section, which a reader skips by design (the layers then have no precision
+      // record); its flags matter only for the checksum bit.
+      const bool precision_entry = i >= precision_entry_ && i < precision_entry_ + 8;
+      EXPECT_TRUE((i >= 24 && i < 32) || i >= boundaries_[7] || precision_entry)
+          << "flipped byte " << i << " went unnoticed";
     }
   }
-  EXPECT_LE(accepted, 8 + 64);
+  ASSERT_NE(precision_entry_, 0u);
+  EXPECT_LE(accepted, 8 + 64 + 8);
   // Weights are not checksummed (that would read every byte at load): a flip there loads.
   std::vector<uint8_t> bytes = bytes_;
   bytes[weights_offset_] ^= 0x5a;
@@ -332,6 +428,40 @@ TEST_F(DamagedEngineFile, DecoderSurvivesEveryGraphByteChanged) {
   }
   // Names and attribute values may change harmlessly; structure and sizes may not.
   EXPECT_GT(rejected, total / 3);
+}
+
+// CONFIG's optional fields (the precision flags) meet every change past the checksum too; an
+// unknown tag is skipped, a malformed field is an error.
+TEST_F(DamagedEngineFile, DecoderSurvivesEveryConfigByteChanged) {
+  const size_t entry = 32 + 32 * 1;  // CONFIG is the second section
+  ASSERT_EQ(bytes_[entry], static_cast<uint8_t>(plan::SectionId::kConfig));
+  uint64_t offset, size;
+  std::memcpy(&offset, bytes_.data() + entry + 8, 8);
+  std::memcpy(&size, bytes_.data() + entry + 16, 8);
+  ASSERT_EQ(size, 4u + 8u + 2 * (4 + 4 + 1)) << "backend, threads, then the fp16 and fp16_numerics fields";
+  auto changed = [&](uint64_t i, uint8_t mask) {
+    std::vector<uint8_t> bytes = bytes_;
+    bytes[offset + i] ^= mask;
+    uint64_t checksum = plan::fnv1a64(bytes.data() + offset, size);
+    std::memcpy(bytes.data() + entry + 24, &checksum, 8);
+    return deserialize(bytes);
+  };
+  for (uint8_t mask : {0x01, 0x80, 0xff})
+    for (uint64_t i = 0; i < size; ++i) {
+      auto r = changed(i, mask);
+      if (!r.is_ok())
+        EXPECT_NE(r.status().message().find("test.fulcrum: CONFIG section"), std::string::npos) << r.status().message();
+    }
+  // The first field's tag (byte 12) turned into one this Fulcrum does not know: skipped.
+  auto unknown = changed(12, 0x40);
+  ASSERT_TRUE(unknown.is_ok()) << unknown.status().to_string();
+  EXPECT_FALSE(unknown->config.fp16);
+  EXPECT_TRUE(unknown->config.fp16_numerics);
+  // Its payload byte (12 + 4 + 4) made 2: not a flag.
+  auto bad = changed(20, 0x03);
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_NE(bad.status().message().find("config field 1 (fp16) is not a flag"), std::string::npos)
+      << bad.status().message();
 }
 
 TEST_F(DamagedEngineFile, UnknownOpNamesTheNode) {
