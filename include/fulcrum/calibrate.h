@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "fulcrum/status.h"
 
@@ -39,6 +40,9 @@ struct CalibrationSummary {
   size_t tensors = 0;  // entries in the cache
   std::string data;    // where the samples came from
   std::string cache_path, record_path;
+  // INT8 suitability warnings (outliers, Softmax range, saturation), one line each, naming
+  // the tensor; also logged, and kept in the record for builds that reuse the cache.
+  std::vector<std::string> warnings;
 };
 
 // Calibrates the ONNX model at `model_path` and writes the cache to `cache_path` and its record

@@ -56,6 +56,7 @@ Status save_record(const std::string& path, const CalibrationRecord& record) {
       {"preprocessing", record.preprocessing},
       {"data", record.data},
       {"cache", record.cache},
+      {"warnings", record.warnings},
   };
   std::ofstream out(path, std::ios::binary);
   if (!out) return io_error("{}: cannot create calibration record", path);
@@ -84,6 +85,13 @@ Result<CalibrationRecord> load_record(const std::string& path) {
     if (it == j.end() || !it->is_string()) return parse_error("{}: calibration record has no string '{}'", path, key);
     *field = it->get<std::string>();
   }
+  if (auto it = j.find("warnings"); it != j.end()) {
+    if (!it->is_array()) return parse_error("{}: calibration record's 'warnings' is not an array", path);
+    for (const nlohmann::json& w : *it) {
+      if (!w.is_string()) return parse_error("{}: calibration record's 'warnings' holds a non-string", path);
+      r.warnings.push_back(w.get<std::string>());
+    }
+  }
   return r;
 }
 
@@ -91,9 +99,9 @@ std::vector<std::string> stale_reasons(const CalibrationRecord& recorded, const 
   std::vector<std::string> reasons;
   if (recorded.model != expected.model)
     reasons.push_back("it was calibrated for another model (or another version of it)");
-  if (recorded.calibrator != expected.calibrator)
+  if (!expected.calibrator.empty() && recorded.calibrator != expected.calibrator)
     reasons.push_back(fmt::format("it was calibrated with '{}', not '{}'", recorded.calibrator, expected.calibrator));
-  if (recorded.preprocessing != expected.preprocessing)
+  if (!expected.preprocessing.empty() && recorded.preprocessing != expected.preprocessing)
     reasons.push_back(fmt::format("it was calibrated with preprocessing '{}', not '{}'", recorded.preprocessing,
                                   expected.preprocessing));
   if (!expected.cache.empty() && recorded.cache != expected.cache)
@@ -114,6 +122,17 @@ std::vector<std::string> warn_if_stale(const std::string& cache_path, const Cali
   std::vector<std::string> reasons = stale_reasons(*recorded, expected);
   for (const std::string& reason : reasons) log_warning("calibration cache {} may be stale: {}", cache_path, reason);
   return reasons;
+}
+
+std::vector<std::string> recorded_warnings(const std::string& cache_path) {
+  Result<CalibrationRecord> record = load_record(record_path(cache_path));
+  return record.is_ok() ? std::move(record->warnings) : std::vector<std::string>{};
+}
+
+std::vector<std::string> warn_recorded(const std::string& cache_path) {
+  std::vector<std::string> warnings = recorded_warnings(cache_path);
+  for (const std::string& w : warnings) log_warning("INT8 suitability ({}): {}", cache_path, w);
+  return warnings;
 }
 
 }  // namespace fulcrum::quant

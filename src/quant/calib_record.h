@@ -5,7 +5,11 @@
 //
 //   {"format": "fulcrum-calibration-record", "version": 1,
 //    "model": "fnv1a64:…", "calibrator": "entropy", "preprocessing": "imagenet 224x224 rgb",
-//    "data": "calib/ (500 samples)", "cache": "fnv1a64:…"}
+//    "data": "calib/ (500 samples)", "cache": "fnv1a64:…",
+//    "warnings": ["tensor 'x': outliers: …", …]}
+//
+// "warnings" (the INT8 suitability warnings of calibration, quant/suitability.h) came after
+// version 1's first records: a record without it loads with no warnings.
 #pragma once
 
 #include <string>
@@ -17,11 +21,12 @@
 namespace fulcrum::quant {
 
 struct CalibrationRecord {
-  std::string model;          // fingerprint of the model file
-  std::string calibrator;     // Calibrator::spec()
-  std::string preprocessing;  // CalibrationData's description of its preprocessing
-  std::string data;           // where the samples came from (informational)
-  std::string cache;          // fingerprint of the cache text as written (detects hand edits)
+  std::string model;                       // fingerprint of the model file
+  std::string calibrator;                  // Calibrator::spec()
+  std::string preprocessing;               // CalibrationData's description of its preprocessing
+  std::string data;                        // where the samples came from (informational)
+  std::string cache;                       // fingerprint of the cache text as written (detects hand edits)
+  std::vector<std::string> warnings = {};  // INT8 suitability warnings found when calibrating
 };
 
 // A 64-bit FNV-1a digest, "fnv1a64:<16 hex digits>": a fingerprint for staleness, not security.
@@ -36,12 +41,19 @@ Result<CalibrationRecord> load_record(const std::string& path);
 
 // Why a cache whose record is `recorded` does not fit what the build now uses (`expected`),
 // one sentence per difference; empty when it fits. `data` is informational and not compared;
-// an empty `cache` in `expected` skips the cache comparison.
+// an empty `calibrator`, `preprocessing` or `cache` in `expected` skips that comparison (a
+// build given only a cache cares about the model it was made for, not how it was made).
 std::vector<std::string> stale_reasons(const CalibrationRecord& recorded, const CalibrationRecord& expected);
 
 // Loads the record next to `cache_path` and logs one warning per reason the cache is stale
 // (or that it has no record). Returns the reasons; never fails the build: a cache written by
 // TensorRT has no record and is used as the user gave it.
 std::vector<std::string> warn_if_stale(const std::string& cache_path, const CalibrationRecord& expected);
+
+// The suitability warnings recorded next to `cache_path`, for a build that reuses the cache
+// without calibrating: empty when there is no readable record (warn_if_stale reports that).
+std::vector<std::string> recorded_warnings(const std::string& cache_path);
+// The same, each logged as a warning naming the cache; returns them.
+std::vector<std::string> warn_recorded(const std::string& cache_path);
 
 }  // namespace fulcrum::quant

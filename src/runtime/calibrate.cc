@@ -8,12 +8,14 @@
 #include <system_error>
 
 #include "core/error.h"
+#include "core/logging.h"
 #include "fulcrum/engine.h"
 #include "fulcrum/network.h"
 #include "quant/calib_cache.h"
 #include "quant/calib_data.h"
 #include "quant/calib_record.h"
 #include "quant/calibrator.h"
+#include "quant/suitability.h"
 
 namespace fulcrum {
 namespace {
@@ -81,9 +83,15 @@ Result<CalibrationSummary> calibrate(const std::string& model_path, const std::s
   if (!engine.is_ok()) return engine.status().with_context(model_path);
   std::unique_ptr<ExecutionContext> context = (*engine)->create_execution_context();
   const std::set<std::string> constants = constant_values(*network);
+  // MinMax keeps no histograms, yet its users need the outlier check most: a second, histogram
+  // keeping calibrator observes for the suitability checks (16 KiB a tensor, as entropy's).
+  std::unique_ptr<quant::Calibrator> histograms;
+  if (calibrator->algorithm() == quant::MinMaxCalibrator().algorithm())
+    histograms = std::make_unique<quant::PercentileCalibrator>();
   FULCRUM_RETURN_IF_ERROR(context->set_tensor_observer([&](const std::string& name, const Tensor& value) -> Status {
     if (value.dtype() != DType::kFloat32 || value.numel() == 0 || constants.count(name) > 0) return Status::ok();
-    return calibrator->observe(name, value);
+    FULCRUM_RETURN_IF_ERROR(calibrator->observe(name, value));
+    return histograms ? histograms->observe(name, value) : Status::ok();
   }));
 
   CalibrationSummary summary;
@@ -110,6 +118,11 @@ Result<CalibrationSummary> calibrate(const std::string& model_path, const std::s
   record.preprocessing = data->preprocessing();
   record.data = data->description();
   record.cache = quant::fingerprint_bytes(cache.serialize());
+  std::vector<std::string> graph_inputs;
+  for (const TensorDesc& d : network->inputs()) graph_inputs.push_back(d.name);
+  const quant::ModelRoles roles = quant::model_roles(network->layers(), graph_inputs);
+  for (quant::SuitabilityWarning& w : quant::check_suitability(*calibrator, roles, histograms.get()))
+    record.warnings.push_back(std::move(w.message));
   summary.record_path = quant::record_path(cache_path);
   FULCRUM_RETURN_IF_ERROR(write_outputs(cache, cache_path, record, summary.record_path));
   summary.algorithm = cache.algorithm();
@@ -118,6 +131,8 @@ Result<CalibrationSummary> calibrate(const std::string& model_path, const std::s
   summary.tensors = cache.entries().size();
   summary.data = data->description();
   summary.cache_path = cache_path;
+  for (const std::string& w : record.warnings) log_warning("INT8 suitability: {}", w);
+  summary.warnings = std::move(record.warnings);
   return summary;
 }
 

@@ -163,3 +163,70 @@ def test_image_folder_needs_a_preset(fulcrum_bin, tmp_path):
     input_name = onnx.load(CNN).graph.input[0].name
     assert scales[input_name] == pytest.approx(200 / 255 / 127, rel=1e-6)
     assert '"preprocessing": "unit' in open(out + ".json").read()
+
+
+# INT8 suitability warnings (src/quant/suitability.h) on the fashion ViT, which has Softmax.
+VIT = os.path.join(ROOT, "models", "fashion", "vit.onnx")
+
+
+def record_warnings(cache):
+    import json
+    with open(cache + ".json") as f:
+        return json.load(f)["warnings"]
+
+
+def test_suitability_clean_on_real_data(fulcrum_bin, calib_npy, tmp_path):
+    """The trained ViT on its own calibration images: attention logits within +-9, no outliers
+    or clipping, so the summary says so and the record holds an empty list."""
+    out = str(tmp_path / "vit.calib")
+    r = run_fulcrum(fulcrum_bin, "calibrate", VIT, "--calib-data", calib_npy, "-o", out, "--max-samples", "200",
+                    "--batch", "100")
+    assert r.returncode == 0, r.stderr
+    assert "INT8 suitability: no warnings" in r.stdout
+    assert "INT8 suitability" not in r.stderr
+    assert record_warnings(out) == []
+
+
+@pytest.mark.parametrize("calibrator", ["entropy", "minmax"])
+def test_suitability_names_an_outlier_input(fulcrum_bin, calib_npy, tmp_path, calibrator):
+    """One corrupt pixel (1000 where pixels are in [0, 1]) in 100 images: the input tensor is named,
+    in the log, the summary and the record, whichever calibrator (MinMax keeps no histogram of
+    its own: calibrate pairs it with one)."""
+    x = np.load(calib_npy)[:100].copy()
+    x[3, 0, 5, 5] = 1000.0
+    data = str(tmp_path / "corrupt.npy")
+    np.save(data, x)
+    out = str(tmp_path / "vit.calib")
+    r = run_fulcrum(fulcrum_bin, "calibrate", VIT, "--calib-data", data, "-o", out, "--batch", "50",
+                    "--calibrator", calibrator)
+    assert r.returncode == 0, r.stderr
+    input_name = onnx.load(VIT).graph.input[0].name
+    logged = [line for line in r.stderr.splitlines() if line.startswith("warning: INT8 suitability: ")]
+    assert len(logged) == 1, r.stderr
+    assert f"tensor '{input_name}': outliers: max |x| 1000 is" in logged[0]
+    assert "1 warning(s), kept in the record" in r.stdout
+    assert record_warnings(out) == [logged[0].removeprefix("warning: INT8 suitability: ")]
+    assert "the calibrated amax 1000 keeps them" in logged[0]  # neither clips a lone outlier here
+
+
+def test_suitability_names_saturated_softmax_input(fulcrum_bin, tmp_path):
+    """A two-node model Scale -> Softmax calibrated on logits up to ~40: the Softmax input is named
+    with its INT8 step; the same model on logits within +-3 draws nothing."""
+    from onnx import TensorProto, helper
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 16])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 16])
+    scale = helper.make_tensor("scale", TensorProto.FLOAT, [], [1.0])
+    graph = helper.make_graph([helper.make_node("Mul", ["x", "scale"], ["logits"], name="scale_logits"),
+                               helper.make_node("Softmax", ["logits"], ["y"], name="softmax", axis=-1)],
+                              "softmax", [x], [y], [scale])
+    model = str(tmp_path / "softmax.onnx")
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), model)
+    rng = np.random.default_rng(0)
+    for sigma, expect_warning in [(10.0, True), (1.0, False)]:
+        data = str(tmp_path / f"logits_{sigma}.npy")
+        np.save(data, (rng.standard_normal((256, 16)) * sigma).astype(np.float32))
+        out = str(tmp_path / f"softmax_{sigma}.calib")
+        r = run_fulcrum(fulcrum_bin, "calibrate", model, "--calib-data", data, "-o", out)
+        assert r.returncode == 0, r.stderr
+        named = [w for w in record_warnings(out) if w.startswith("tensor 'logits': Softmax input with amax")]
+        assert bool(named) == expect_warning, record_warnings(out)
