@@ -253,6 +253,7 @@ Command add_bench_command(CLI::App& app) {
       ->check(CLI::PositiveNumber)
       ->excludes(duration);
   add_engine_options(*cmd, opt->config);
+  add_precision_options(*cmd, opt->config);
   opt->command = cmd;
   cmd->add_option("--json", opt->json, "Also write the results to this JSON file");
   return [opt] { return bench(*opt); };

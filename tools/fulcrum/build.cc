@@ -60,6 +60,12 @@ int build(const BuildOptions& opt) {
   std::printf("  backend:  %s, threads: %s\n", backend_name(info->config.backend).c_str(),
               info->config.threads == 0 ? "every core" : std::to_string(info->config.threads).c_str());
   std::printf("  nodes:    %zu imported -> %zu built\n", before.size(), info->layers.size());
+  std::map<std::string, int> by_precision;
+  for (const LayerDesc& l : info->layers) ++by_precision[precision_name(l.precision)];
+  std::string precisions;
+  for (const auto& [p, n] : by_precision) precisions += (precisions.empty() ? "" : ", ") + std::to_string(n) + " " + p;
+  std::printf("  layers:   %s (fulcrum inspect %s --layers: each layer's precision and why)\n", precisions.c_str(),
+              opt.output.c_str());
   std::printf(
       "  parse:    %.1f ms\n  build:    %.1f ms (optimize %.1f ms; the rest fingerprints the model and writes)\n",
       parse_ms, build_ms, info->build_ms);
@@ -74,10 +80,13 @@ int build(const BuildOptions& opt) {
 Command add_build_command(CLI::App& app) {
   auto opt = std::make_shared<BuildOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "build", "Optimize an ONNX model once (FP32) and write an engine file that run, bench and inspect load");
+      "build",
+      "Optimize an ONNX model once (FP32, or FP16/INT8 where permitted) and write an engine file that run, bench and "
+      "inspect load");
   cmd->add_option("model", opt->model, "ONNX model file")->required();
   cmd->add_option("-o,--output", opt->output, "Engine file to write (e.g. MODEL.fulcrum)")->required();
   add_engine_options(*cmd, opt->config);
+  add_precision_options(*cmd, opt->config);
   cmd->add_flag("-v,--verbose", opt->verbose, "Also show each op type's count before and after the build");
   return [opt] { return build(*opt); };
 }

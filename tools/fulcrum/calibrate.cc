@@ -18,11 +18,7 @@ struct CalibrateOptions {
 };
 
 int calibrate(CalibrateOptions& opt) {
-  opt.calibration.progress = [](const CalibrationProgress& p) {
-    std::fprintf(stderr, "calibrate: batch %lld/%lld (%lld/%lld samples)\n", static_cast<long long>(p.batch),
-                 static_cast<long long>(p.batches), static_cast<long long>(p.samples),
-                 static_cast<long long>(p.total_samples));
-  };
+  opt.calibration.progress = print_calibration_progress;
   const auto start = std::chrono::steady_clock::now();
   auto summary = fulcrum::calibrate(opt.model, opt.output, opt.calibration);
   if (!summary.is_ok()) return fail(summary.status().message());
@@ -31,10 +27,21 @@ int calibrate(CalibrateOptions& opt) {
               static_cast<long long>(summary->batches), s);
   std::printf("  %s: %zu tensors (%s)\n  %s: calibration record\n", summary->cache_path.c_str(), summary->tensors,
               summary->algorithm.c_str(), summary->record_path.c_str());
+  if (summary->warnings.empty())
+    std::printf("  INT8 suitability: no warnings\n");
+  else
+    std::printf("  INT8 suitability: %zu warning(s), kept in the record:\n", summary->warnings.size());
+  for (const std::string& w : summary->warnings) std::printf("    %s\n", w.c_str());
   return 0;
 }
 
 }  // namespace
+
+void print_calibration_progress(const CalibrationProgress& p) {
+  std::fprintf(stderr, "calibrate: batch %lld/%lld (%lld/%lld samples)\n", static_cast<long long>(p.batch),
+               static_cast<long long>(p.batches), static_cast<long long>(p.samples),
+               static_cast<long long>(p.total_samples));
+}
 
 Command add_calibrate_command(CLI::App& app) {
   auto opt = std::make_shared<CalibrateOptions>();

@@ -18,6 +18,7 @@ Command add_inspect_command(CLI::App& app);
 Command add_bench_command(CLI::App& app);
 Command add_build_command(CLI::App& app);
 Command add_calibrate_command(CLI::App& app);
+Command add_export_qdq_command(CLI::App& app);
 
 // Prints "error: <message>" to stderr and returns the CLI's failure exit code (1).
 int fail(const std::string& message);
@@ -28,6 +29,13 @@ std::string backend_name(BackendKind kind);
 
 // Adds --threads and --backend to a command that builds an engine with `config`.
 void add_engine_options(CLI::App& command, BuilderConfig& config);
+
+// Adds --fp16, --int8, --best, --layer-precisions, --precision-constraints and the INT8
+// calibration options (--calib-cache, --calib-data, ...).
+void add_precision_options(CLI::App& command, BuilderConfig& config);
+
+// "calibrate: batch 3/63 (24/500 samples)" on stderr: calibration's progress line.
+void print_calibration_progress(const CalibrationProgress& progress);
 
 // Reads an --input spec, NAME=FILE.npy.
 Result<NamedTensor> load_input(const std::string& spec);

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <map>
 #include <string>
+#include <tuple>
+#include <utility>
 
 #include "bench_inputs.h"
 #include "commands.h"
@@ -18,18 +20,29 @@ struct InspectOptions {
   const CLI::App* command = nullptr;
 };
 
-// The built engine's layers by op and backend ("FusedConv  53  cpu"), or each layer.
+// The built engine's layers by op, backend and precision ("FusedConv  53  cpu  fp32"), or
+// each layer with why it runs in its precision.
 void print_engine_layers(const Engine& engine, bool each) {
   const std::vector<EngineLayer> layers = engine.layers();
-  std::map<std::pair<std::string, std::string>, int> by_op;
-  for (const EngineLayer& l : layers) ++by_op[{l.domain.empty() ? l.op_type : l.domain + "." + l.op_type, l.backend}];
-  std::printf("\nengine layers (after the build passes): %zu\n", layers.size());
-  for (const auto& [key, count] : by_op) std::printf("  %-28s %4d  %s\n", key.first.c_str(), count, key.second.c_str());
+  std::map<std::tuple<std::string, std::string, std::string>, int> by_op;
+  std::map<std::string, int> by_precision;
+  for (const EngineLayer& l : layers) {
+    ++by_op[{l.domain.empty() ? l.op_type : l.domain + "." + l.op_type, l.backend, precision_name(l.precision)}];
+    ++by_precision[precision_name(l.precision)];
+  }
+  std::printf("\nengine layers (after the build passes): %zu (", layers.size());
+  const char* sep = "";
+  for (const auto& [p, n] : by_precision) std::printf("%s%d %s", std::exchange(sep, ", "), n, p.c_str());
+  std::printf(")\n");
+  for (const auto& [key, count] : by_op)
+    std::printf("  %-28s %4d  %-9s %s\n", std::get<0>(key).c_str(), count, std::get<1>(key).c_str(),
+                std::get<2>(key).c_str());
   if (!each) return;
-  std::printf("\n");
+  std::printf("\n  %-40s %-22s %-9s %-5s %s\n", "layer", "op", "backend", "prec", "why");
   for (const EngineLayer& l : layers)
-    std::printf("  %-40s %-28s %s\n", l.name.c_str(),
-                (l.domain.empty() ? l.op_type : l.domain + "." + l.op_type).c_str(), l.backend.c_str());
+    std::printf("  %-40s %-22s %-9s %-5s %s\n", l.name.c_str(),
+                (l.domain.empty() ? l.op_type : l.domain + "." + l.op_type).c_str(), l.backend.c_str(),
+                precision_name(l.precision), l.precision_reason.c_str());
 }
 
 // With --backend: the layers an engine built for it runs and what it holds. Peak activation
@@ -90,7 +103,8 @@ int inspect(const InspectOptions& opt) {
     }
   }
   if (opt.layers) std::printf("\n%s", net.to_string().c_str());
-  if (opt.command->count("--backend") > 0) {
+  const BuilderConfig& c = opt.config;
+  if (opt.command->count("--backend") > 0 || c.fp16 || c.int8 || !c.layer_precisions.empty()) {
     Status memory = print_engine(net, opt.config, opt.layers);
     if (!memory.is_ok()) return fail(opt.model + ": " + memory.message());
   }
@@ -109,6 +123,7 @@ Command add_inspect_command(CLI::App& app) {
       "--layers", opt->layers,
       "Also list every node with its inputs and outputs (with --backend: every engine layer and its backend)");
   add_engine_options(*cmd, opt->config);  // --backend: also build an engine and show its layers and memory
+  add_precision_options(*cmd, opt->config);
   opt->command = cmd;
   return [opt] { return inspect(*opt); };
 }

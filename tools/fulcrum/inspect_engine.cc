@@ -35,6 +35,10 @@ void print_metadata(const std::string& path, const EngineFileInfo& info) {
                 static_cast<unsigned long long>(info.source_size), info.source_fingerprint.c_str());
   std::printf("config: backend %s, threads %s\n", backend_name(info.config.backend).c_str(),
               info.config.threads == 0 ? "every core" : std::to_string(info.config.threads).c_str());
+  const BuilderConfig& c = info.config;
+  std::printf("precision: fp32%s%s%s%s\n", c.fp16 ? " + fp16" : "", c.int8 ? " + int8" : "",
+              c.fp16_numerics ? " (fp16 numerics)" : "",
+              c.calibration_cache.empty() ? "" : (", calibration cache " + c.calibration_cache).c_str());
 }
 
 }  // namespace
@@ -50,10 +54,17 @@ int inspect_engine_file(const std::string& path, bool layers) {
   std::printf("outputs:\n");
   for (const TensorDesc& d : info.outputs) std::printf("  %-30s %s\n", d.name.c_str(), describe_tensor(d).c_str());
 
-  std::map<std::string, int> by_op;
-  for (const LayerDesc& l : info.layers) ++by_op[l.domain.empty() ? l.op_type : l.domain + "." + l.op_type];
-  std::printf("\nweights: %s\nlayers: %zu\n", human_bytes(info.weight_bytes).c_str(), info.layers.size());
-  for (const auto& [op, count] : by_op) std::printf("  %-28s %d\n", op.c_str(), count);
+  std::map<std::pair<std::string, std::string>, int> by_op;
+  std::map<std::string, int> by_precision;
+  for (const LayerDesc& l : info.layers) {
+    ++by_op[{l.domain.empty() ? l.op_type : l.domain + "." + l.op_type, precision_name(l.precision)}];
+    ++by_precision[precision_name(l.precision)];
+  }
+  std::string precisions;
+  for (const auto& [p, n] : by_precision) precisions += (precisions.empty() ? "" : ", ") + std::to_string(n) + " " + p;
+  std::printf("\nweights: %s\nlayers: %zu (%s)\n", human_bytes(info.weight_bytes).c_str(), info.layers.size(),
+              precisions.c_str());
+  for (const auto& [op, count] : by_op) std::printf("  %-28s %4d  %s\n", op.first.c_str(), count, op.second.c_str());
   if (!layers) {
     std::printf("\n(--layers lists every layer)\n");
     return 0;
@@ -61,8 +72,9 @@ int inspect_engine_file(const std::string& path, bool layers) {
   std::printf("\n");
   for (const LayerDesc& l : info.layers) {
     std::string op = l.domain.empty() ? l.op_type : l.domain + "." + l.op_type;
-    std::printf("  %-30s %-24s (%s) -> (%s)\n", l.name.c_str(), op.c_str(), join(l.inputs).c_str(),
-                join(l.outputs).c_str());
+    std::printf("  %-30s %-24s %-5s (%s) -> (%s)\n", l.name.c_str(), op.c_str(), precision_name(l.precision),
+                join(l.inputs).c_str(), join(l.outputs).c_str());
+    if (!l.precision_reason.empty()) std::printf("  %-30s   why: %s\n", "", l.precision_reason.c_str());
   }
   return 0;
 }

@@ -108,9 +108,11 @@ std::string human_bytes(size_t bytes) {
 int main(int argc, char** argv) {
   using namespace fulcrum::cli;
   CLI::App app{
-      "Fulcrum: an inference engine for ONNX models (FP32 on the CPU: reference and oneDNN backends).\n"
-      "Build an engine file once with `fulcrum build`; run, bench and inspect take an ONNX model or an engine file.\n"
-      "`fulcrum calibrate` writes an INT8 calibration cache (TensorRT format); INT8 engines are not built yet."};
+      "Fulcrum: an inference engine for ONNX models on the CPU (oneDNN), in FP32, FP16 or INT8 per layer.\n"
+      "Build an engine file once with `fulcrum build` (--fp16 / --int8 / --best permit lower precisions where a "
+      "kernel\nsupports them and they are faster); run, bench and inspect take an ONNX model or an engine file.\n"
+      "`fulcrum calibrate` writes an INT8 calibration cache (TensorRT format); `fulcrum export-qdq` writes it as a "
+      "Q/DQ\nONNX model; Q/DQ models build into INT8 engines as they are."};
   app.set_version_flag("--version", std::string("fulcrum ") + fulcrum::version_string());
   app.require_subcommand(1);
   std::map<CLI::App*, Command> commands;
@@ -124,6 +126,7 @@ int main(int argc, char** argv) {
   add(add_inspect_command);
   add(add_bench_command);
   add(add_calibrate_command);
+  add(add_export_qdq_command);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -70,6 +70,7 @@ Command add_run_command(CLI::App& app) {
   cmd->add_option("-i,--input", opt->inputs, "Input tensor as NAME=FILE.npy (repeat for each model input)");
   cmd->add_option("-o,--output-dir", opt->output_dir, "Directory for the output .npy files")->required();
   add_engine_options(*cmd, opt->config);
+  add_precision_options(*cmd, opt->config);
   cmd->add_option("--repeat", opt->repeat, "Run N times on one context (the first run plans the activation arena)")
       ->check(CLI::PositiveNumber);
   opt->command = cmd;
