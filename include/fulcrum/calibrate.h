@@ -2,9 +2,9 @@
 // writes a TensorRT-format calibration cache (plus Fulcrum's side record, `<cache>.json`).
 // src/runtime/calibrate.cc implements it on src/quant's calibrators and cache.
 //
-// The model runs on the reference backend, as imported: every tensor of the ONNX model exists
-// under its own name, which is what a calibration cache is keyed on (the cpu backend's fused
-// layers never materialize the tensors they fuse).
+// The model runs as imported, without build passes: every tensor of the ONNX model exists under
+// its own name, which is what a calibration cache is keyed on (a built engine's fused layers
+// never materialize the tensors they fuse). The cpu backend's kernels run it where they can.
 #pragma once
 
 #include <cstdint>

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "ir/graph_edit.h"
 #include "ops/fused.h"
+#include "ops/matmul.h"
 
 namespace fulcrum::passes {
 namespace {
@@ -100,6 +101,35 @@ std::optional<Match> match_silu(const ir::Graph& graph, ir::Value* x, const std:
   return std::nullopt;
 }
 
+// x's last dimension, from its type or, where shape inference lost it (BERT's reshapes), from
+// its producer: a MatMul / Gemm with a constant B writes B's column count.
+std::optional<int64_t> last_dim(const ir::Value& x) {
+  if (x.type.dims && !x.type.dims->empty() && x.type.dims->back().is_fixed()) return x.type.dims->back().value;
+  const ir::Node* p = x.producer;
+  if (p == nullptr || p->typed_attrs == nullptr || p->inputs.size() < 2 || p->inputs[1] == nullptr ||
+      !p->inputs[1]->is_constant() || p->inputs[1]->constant.rank() != 2)
+    return std::nullopt;
+  const Tensor& b = p->inputs[1]->constant;
+  bool trans_b = false;
+  if (is_default_domain(*p) && p->op_type == "Gemm")
+    trans_b = p->attrs_as<ops::GemmAttrs>().trans_b;
+  else if (p->domain == ops::kFulcrumDomain && p->op_type == "FusedMatMul")
+    trans_b = p->attrs_as<ops::FusedMatMulAttrs>().gemm && p->attrs_as<ops::FusedMatMulAttrs>().trans_b;
+  else if (!(is_default_domain(*p) && p->op_type == "MatMul"))
+    return std::nullopt;
+  return trans_b ? b.dim(0) : b.dim(1);
+}
+
+// A constant row ([N] or [1, ..., 1, N]) added to an x whose last dimension is N broadcasts
+// without widening x, whatever x's other dimensions are.
+bool is_row_of(const ir::Value& operand, const ir::Value& x) {
+  const std::optional<int64_t> n = last_dim(x);
+  if (!operand.is_constant() || !n) return false;
+  const Tensor& c = operand.constant;
+  if (c.rank() == 0 || c.numel() != *n || c.shape().back() != *n) return false;
+  return c.rank() == 1 || (x.type.dims && static_cast<int64_t>(x.type.dims->size()) >= c.rank());
+}
+
 // The next post-op for the fused node writing `x`, or nullopt.
 std::optional<Match> match_next(const ir::Graph& graph, ir::Value* x) {
   if (ir::is_graph_output(graph, x) || x->type.dtype != DType::kFloat32) return std::nullopt;
@@ -129,8 +159,8 @@ std::optional<Match> match_next(const ir::Graph& graph, ir::Value* x) {
   const bool x_first = c.inputs[0] == x;
   if (!x_first && !(is_default_domain(c) && c.op_type == "Add")) return std::nullopt;
   // The other operand may broadcast onto x but not widen it: the fused output is x-shaped.
-  if (!same_static_shape(*x, *c.outputs[0])) return std::nullopt;
   m.operand = x_first ? c.inputs[1] : c.inputs[0];
+  if (!same_static_shape(*x, *c.outputs[0]) && !is_row_of(*m.operand, *x)) return std::nullopt;
   return m;
 }
 

@@ -14,13 +14,23 @@ Status Calibrator::observe(const std::string& tensor, const Tensor& batch) {
   if (batch.dtype() != DType::kFloat32)
     return invalid_argument("calibration tensor '{}': dtype {}, expected float32", tensor, dtype_name(batch.dtype()));
   const std::span<const float> values(batch.data<float>(), static_cast<size_t>(batch.numel()));
+  // One pass, on the OpenMP pool the cpu backend's kernels use (it would otherwise spin idle
+  // between layers while this thread scans every activation).
+  const int64_t n = static_cast<int64_t>(values.size());
   float max_abs = 0.0f;
-  for (size_t i = 0; i < values.size(); ++i) {
+  int64_t non_finite = 0;
+#pragma omp parallel for reduction(max : max_abs) reduction(+ : non_finite) schedule(static) if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = values[static_cast<size_t>(i)];
+    if (std::isfinite(v))
+      max_abs = std::max(max_abs, std::fabs(v));
+    else
+      ++non_finite;
+  }
+  for (size_t i = 0; non_finite > 0 && i < values.size(); ++i)
     if (!std::isfinite(values[i]))
       return invalid_argument("calibration tensor '{}': {} at element {} of a batch of shape {}", tensor,
                               std::isnan(values[i]) ? "NaN" : "infinity", i, shape_to_string(batch.shape()));
-    max_abs = std::max(max_abs, std::fabs(values[i]));
-  }
   auto [it, inserted] = stats_.try_emplace(tensor);
   if (inserted) order_.push_back(tensor);
   TensorStats& stats = it->second;
@@ -28,7 +38,7 @@ Status Calibrator::observe(const std::string& tensor, const Tensor& batch) {
   stats.count += values.size();
   if (needs_histogram()) {
     if (!stats.histogram) stats.histogram.emplace();
-    stats.histogram->add(values);
+    stats.histogram->add(values, max_abs);
   }
   return Status::ok();
 }

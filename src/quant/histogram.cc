@@ -35,6 +35,10 @@ void Histogram::grow_to_cover(double value) {
 void Histogram::add(std::span<const float> values) {
   float batch_max = 0.0f;
   for (float v : values) batch_max = std::max(batch_max, std::fabs(v));
+  add(values, batch_max);
+}
+
+void Histogram::add(std::span<const float> values, float batch_max) {
   max_abs_ = std::max(max_abs_, batch_max);
   total_ += values.size();
   if (batch_max > 0.0f) grow_to_cover(batch_max);
@@ -45,7 +49,21 @@ void Histogram::add(std::span<const float> values) {
   // bins / range is a power of two, so |v| * scale is exact and floor() never lands on
   // bins: |v| < range.
   const double scale = bins() / range_;
-  for (float v : values) ++counts_[static_cast<size_t>(std::fabs(static_cast<double>(v)) * scale)];
+  const auto bin = [scale](float v) { return static_cast<size_t>(std::fabs(static_cast<double>(v)) * scale); };
+  const int64_t n = static_cast<int64_t>(values.size());
+  if (n < kParallelMin) {
+    for (float v : values) ++counts_[bin(v)];
+    return;
+  }
+  // Each thread counts into its own bins (16 KiB), merged once.
+#pragma omp parallel
+  {
+    std::vector<uint64_t> local(counts_.size(), 0);
+#pragma omp for schedule(static) nowait
+    for (int64_t i = 0; i < n; ++i) ++local[bin(values[static_cast<size_t>(i)])];
+#pragma omp critical
+    for (size_t b = 0; b < local.size(); ++b) counts_[b] += local[b];
+  }
 }
 
 void Histogram::merge(const Histogram& other) {

@@ -15,6 +15,9 @@
 
 namespace fulcrum::quant {
 
+// Tensors of at least this many values are scanned on the OpenMP pool.
+inline constexpr int64_t kParallelMin = 1 << 16;
+
 class Histogram {
  public:
   static constexpr int kDefaultBins = 2048;
@@ -24,6 +27,8 @@ class Histogram {
 
   // Adds |v| for every value. The caller has checked that all are finite.
   void add(std::span<const float> values);
+  // The same, when the caller already knows max |v| of `values` (one pass fewer).
+  void add(std::span<const float> values, float batch_max);
   // Adds another histogram's counts (same number of bins); the result is the histogram of
   // both data sets.
   void merge(const Histogram& other);

@@ -1,4 +1,5 @@
-// fulcrum::calibrate: the model on the reference backend, a calibrator observing its float32
+// fulcrum::calibrate: the model as imported (no build passes, so every ONNX tensor exists under
+// its name) on the cpu backend's kernels, a calibrator observing its float32
 // activations batch after batch, then the cache and its record written atomically.
 #include "fulcrum/calibrate.h"
 
@@ -11,6 +12,7 @@
 #include "core/logging.h"
 #include "fulcrum/engine.h"
 #include "fulcrum/network.h"
+#include "runtime/engine_impl.h"
 #include "quant/calib_cache.h"
 #include "quant/calib_data.h"
 #include "quant/calib_record.h"
@@ -76,10 +78,12 @@ Result<CalibrationSummary> calibrate(const std::string& model_path, const std::s
   FULCRUM_ASSIGN_OR_RETURN(std::unique_ptr<Network> network, Network::from_onnx_file(model_path));
   FULCRUM_ASSIGN_OR_RETURN(std::unique_ptr<quant::CalibrationData> data, open_data(*network, options));
 
+  // The graph as imported, but run by the cpu backend's kernels where it has them (oneDNN
+  // convolutions and matmuls): the reference kernels would make calibration the slow step.
   BuilderConfig config;
-  config.backend = BackendKind::kReference;
+  config.backend = BackendKind::kCpu;
   config.threads = options.threads;
-  auto engine = Builder().build(*network, config);
+  auto engine = runtime::create_engine(network->graph(), config);
   if (!engine.is_ok()) return engine.status().with_context(model_path);
   std::unique_ptr<ExecutionContext> context = (*engine)->create_execution_context();
   const std::set<std::string> constants = constant_values(*network);

@@ -90,10 +90,14 @@ Result<int> keep_int8_where_faster(ir::Graph& planned, const BuilderConfig& conf
     if (n->precision == Precision::kInt8) int8_layers.push_back(n.get());
   if (int8_layers.empty() || config.backend != BackendKind::kCpu) return 0;
   const auto start = Clock::now();
+  // One thread: the FP32/INT8 ratio is what matters, and a single thread is not stalled at
+  // every layer's barrier when another process holds one of the cores.
+  BuilderConfig timing = config;
+  timing.threads = 1;
   FULCRUM_ASSIGN_OR_RETURN(auto fp32_graph, variant(planned, false));
-  FULCRUM_ASSIGN_OR_RETURN(LayerTimes fp32, time_layers(std::move(fp32_graph), config, options.runs));
+  FULCRUM_ASSIGN_OR_RETURN(LayerTimes fp32, time_layers(std::move(fp32_graph), timing, options.runs));
   FULCRUM_ASSIGN_OR_RETURN(auto int8_graph, variant(planned, true));
-  FULCRUM_ASSIGN_OR_RETURN(LayerTimes int8, time_layers(std::move(int8_graph), config, options.runs));
+  FULCRUM_ASSIGN_OR_RETURN(LayerTimes int8, time_layers(std::move(int8_graph), timing, options.runs));
   int reverted = 0;
   for (ir::Node* n : int8_layers) {
     auto f = fp32.find(n->name), q = int8.find(n->name);

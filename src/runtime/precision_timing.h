@@ -1,6 +1,7 @@
 // INT8 is a permission, not an order: before lowering, the builder times each INT8-planned
 // layer in context — the whole model built once with those layers in FP32 and once in INT8,
-// run on generated inputs of the declared shapes — and keeps FP32 where INT8 is not faster
+// run on one thread on generated inputs of the declared shapes — and keeps FP32 where INT8 is
+// not faster
 // (small layers whose quantize/dequantize costs more than the INT8 math saves). The times go
 // into each layer's precision reason, so `fulcrum inspect` shows what the choice rests on.
 #pragma once

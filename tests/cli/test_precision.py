@@ -36,7 +36,7 @@ def cnn_cache(fulcrum_bin, calib_npy, tmp_path_factory):  # noqa: F811
     d = tmp_path_factory.mktemp("int8")
     cache, engine = str(d / "cnn.calib"), str(d / "cnn8.fulcrum")
     out = run_fulcrum(fulcrum_bin, "build", CNN, "--int8", "--calib-data", calib_npy, "--calib-cache", cache,
-                      "--calib-batch", "100", "-o", engine)
+                      "--calib-batch", "100", "--no-int8-timing", "-o", engine)
     assert out.returncode == 0, out.stderr
     assert "calibrate: batch 5/5" in out.stderr
     assert os.path.exists(cache) and os.path.exists(cache + ".json")
@@ -49,7 +49,7 @@ def test_int8_build_calibrates_once_then_reuses_the_cache(fulcrum_bin, cnn_cache
     convs = [l for l in layers if l[1] in ("fulcrum.QConv", "fulcrum.QMatMul")]
     assert len(convs) == 16, layers
     for name, op, precision, why in convs:
-        assert precision == "int8" and "measured INT8" in why, (name, why)
+        assert precision == "int8" and "calibrated input scale" in why, (name, why)
     mean = [l for l in layers if l[1] == "ReduceMean"]
     assert mean and mean[0][2] == "fp32" and "no INT8 kernel for ReduceMean" in mean[0][3]
     # A second build reads the cache: no calibration, same scales.
@@ -58,6 +58,19 @@ def test_int8_build_calibrates_once_then_reuses_the_cache(fulcrum_bin, cnn_cache
     assert out.returncode == 0, out.stderr
     assert "calibrate:" not in out.stderr
     assert open(cache).read() == before
+
+
+def test_int8_is_timed_against_fp32_per_layer(fulcrum_bin, cnn_cache, tmp_path):
+    # Which way each layer goes depends on the machine; that every one was measured does not.
+    cache, _ = cnn_cache
+    engine = str(tmp_path / "timed.fulcrum")
+    out = run_fulcrum(fulcrum_bin, "build", CNN, "--int8", "--calib-cache", cache, "-o", engine)
+    assert out.returncode == 0, out.stderr
+    timed = [l for l in engine_layers(fulcrum_bin, engine) if "Conv" in l[0] or "Gemm" in l[0]]
+    assert len(timed) == 16
+    for name, op, precision, why in timed:
+        assert re.search(r"measured INT8 [0-9.]+ ms vs FP32 [0-9.]+ ms", why), (name, why)
+        assert (precision == "int8") != ("not faster here" in why), (name, precision, why)
 
 
 def write_trt_cache(path, scales):
