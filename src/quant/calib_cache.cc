@@ -112,10 +112,10 @@ Status CalibrationCache::save(const std::string& path) const {
 
 Result<CalibrationCache> CalibrationCache::from_calibrator(const Calibrator& calibrator, std::string trt_version) {
   CalibrationCache cache{std::string(calibrator.algorithm()), std::move(trt_version)};
-  for (const std::string& tensor : calibrator.tensor_names()) {
-    FULCRUM_ASSIGN_OR_RETURN(float amax, calibrator.amax(tensor));
-    FULCRUM_RETURN_IF_ERROR(cache.set_scale(tensor, (amax > 0.0f ? amax : 1.0f) / 127.0f));
-  }
+  FULCRUM_ASSIGN_OR_RETURN(std::vector<float> amax, calibrator.all_amax());
+  const std::vector<std::string>& tensors = calibrator.tensor_names();
+  for (size_t i = 0; i < tensors.size(); ++i)
+    FULCRUM_RETURN_IF_ERROR(cache.set_scale(tensors[i], (amax[i] > 0.0f ? amax[i] : 1.0f) / 127.0f));
   return cache;
 }
 

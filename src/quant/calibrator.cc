@@ -51,6 +51,22 @@ Result<float> Calibrator::amax(const std::string& tensor) const {
   return std::min(compute_amax(*s), s->max_abs);
 }
 
+Result<std::vector<float>> Calibrator::all_amax() const {
+  const int64_t n = static_cast<int64_t>(order_.size());
+  std::vector<float> out(order_.size(), 0.0f);
+  std::vector<Status> errors(order_.size(), Status::ok());
+#pragma omp parallel for schedule(dynamic)
+  for (int64_t i = 0; i < n; ++i) {
+    Result<float> a = amax(order_[static_cast<size_t>(i)]);
+    if (a.is_ok())
+      out[static_cast<size_t>(i)] = *a;
+    else
+      errors[static_cast<size_t>(i)] = a.status();
+  }
+  for (const Status& e : errors) FULCRUM_RETURN_IF_ERROR(e);
+  return out;
+}
+
 const TensorStats* Calibrator::stats(const std::string& tensor) const {
   auto it = stats_.find(tensor);
   return it == stats_.end() ? nullptr : &it->second;

@@ -1,5 +1,7 @@
 #include "quant/suitability.h"
 
+#include "quant/calib_cache.h"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -184,14 +186,18 @@ double mass_share_below(const Histogram& histogram, double threshold) {
 }
 
 std::vector<SuitabilityWarning> check_suitability(const Calibrator& calibrator, const ModelRoles& roles,
-                                                  const Calibrator* histograms) {
+                                                  const Calibrator* histograms, const CalibrationCache* cache) {
   std::vector<SuitabilityWarning> out;
   bool missing_histogram = false;
   for (const std::string& tensor : calibrator.tensor_names()) {
     if (roles.constants.count(tensor) > 0) continue;
     const TensorStats& stats = *calibrator.stats(tensor);
-    const Result<float> calibrated = calibrator.amax(tensor);
-    const float amax = calibrated.is_ok() ? *calibrated : stats.max_abs;
+    float amax = stats.max_abs;
+    if (const std::optional<float> cached = cache != nullptr ? cache->amax(tensor) : std::nullopt) {
+      amax = *cached;
+    } else if (const Result<float> calibrated = calibrator.amax(tensor); calibrated.is_ok()) {
+      amax = *calibrated;
+    }
     const Histogram* h = histogram_of(tensor, stats, histograms);
     if (h == nullptr) missing_histogram = true;
     check_all_zero(tensor, stats, out);

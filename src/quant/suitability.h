@@ -68,6 +68,8 @@
 
 namespace fulcrum::quant {
 
+class CalibrationCache;
+
 inline constexpr double kOutlierRatio = 10.0;
 inline constexpr double kOutlierPercentile = 99.99;
 inline constexpr double kMaxClippedShare = 0.10;
@@ -108,9 +110,11 @@ struct SuitabilityWarning {
 // The warnings for every tensor `calibrator` observed, in its observation order (the model's
 // topological order), outliers before role checks for one tensor. Scales are the calibrator's
 // amax; histograms are the calibrator's, or `histograms`'s when it keeps none (a MinMax
-// calibrator can be paired with a histogram-keeping one observing the same data).
+// calibrator can be paired with a histogram-keeping one observing the same data). `cache`, when
+// given, supplies the calibrated amax (the KL search need not run twice).
 std::vector<SuitabilityWarning> check_suitability(const Calibrator& calibrator, const ModelRoles& roles,
-                                                  const Calibrator* histograms = nullptr);
+                                                  const Calibrator* histograms = nullptr,
+                                                  const CalibrationCache* cache = nullptr);
 
 // Statistics the checks use, on a |x| histogram; exposed for tests.
 // The share of values with |x| > threshold, the bin straddling it split linearly (over

@@ -12,12 +12,12 @@
 #include "core/logging.h"
 #include "fulcrum/engine.h"
 #include "fulcrum/network.h"
-#include "runtime/engine_impl.h"
 #include "quant/calib_cache.h"
 #include "quant/calib_data.h"
 #include "quant/calib_record.h"
 #include "quant/calibrator.h"
 #include "quant/suitability.h"
+#include "runtime/engine_impl.h"
 
 namespace fulcrum {
 namespace {
@@ -125,7 +125,7 @@ Result<CalibrationSummary> calibrate(const std::string& model_path, const std::s
   std::vector<std::string> graph_inputs;
   for (const TensorDesc& d : network->inputs()) graph_inputs.push_back(d.name);
   const quant::ModelRoles roles = quant::model_roles(network->layers(), graph_inputs);
-  for (quant::SuitabilityWarning& w : quant::check_suitability(*calibrator, roles, histograms.get()))
+  for (quant::SuitabilityWarning& w : quant::check_suitability(*calibrator, roles, histograms.get(), &cache))
     record.warnings.push_back(std::move(w.message));
   summary.record_path = quant::record_path(cache_path);
   FULCRUM_RETURN_IF_ERROR(write_outputs(cache, cache_path, record, summary.record_path));
