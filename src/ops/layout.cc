@@ -40,6 +40,7 @@ void fill_to_blocked(AttrReader& r, int64_t, ReorderToBlockedAttrs& a) {
 const OpRegistrar kToBlocked({"ReorderToBlocked", kFulcrumDomain, 1, kShapeOnly, attr_parser(fill_to_blocked)});
 const OpRegistrar kFromBlocked({"ReorderFromBlocked", kFulcrumDomain, 1, kShapeOnly, nullptr});
 const OpRegistrar kBlockedPool({"BlockedPool", kFulcrumDomain, 1, kNoTraits, parse_blocked_pool});
+const OpRegistrar kNhwcPool({"NhwcPool", kFulcrumDomain, 1, kNoTraits, parse_blocked_pool});
 
 }  // namespace
 }  // namespace fulcrum::ops

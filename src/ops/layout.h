@@ -8,6 +8,9 @@
 //   BlockedPool         a MaxPool / AveragePool on blocked tensors (blocked output), or a
 //                       GlobalAveragePool of one (plain [N, C, 1, 1] output). Attributes:
 //                       `pool` (the ONNX op), `pool_opset`, and the pool's own attributes.
+//   NhwcPool            the same on NHWC tensors ([N, H, W, C]) of any dtype: the INT8 lowering
+//                       runs a MaxPool between INT8 convolutions on their int8/uint8 NHWC
+//                       tensors (the max of quantized values is the quantized max).
 #pragma once
 
 #include <memory>

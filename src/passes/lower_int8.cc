@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "ir/graph_edit.h"
+#include "ops/pool.h"
 #include "ops/quantized_fused.h"
 #include "passes/int8_support.h"
 
@@ -129,8 +130,14 @@ class Lowering {
     for (auto& [node, layer] : layers_)
       if (layer.out_int8) layer.out_dtype = ends_in_relu(*node) ? DType::kUInt8 : DType::kInt8;
     for (const auto& n : g_.nodes()) {
+      const Layer* source = layer_of(n->inputs.empty() ? nullptr : n->inputs[0]);
+      if (source != nullptr && source->out_int8 && int8_pool(*n)) pools_[n.get()] = source;
+    }
+    for (const auto& n : g_.nodes()) {
       auto it = layers_.find(n.get());
       if (it != layers_.end()) FULCRUM_RETURN_IF_ERROR(lower(it->second));
+      auto pool = pools_.find(n.get());
+      if (pool != pools_.end()) FULCRUM_RETURN_IF_ERROR(lower_pool(*n, *pool->second));
     }
     return static_cast<int64_t>(layers_.size());
   }
@@ -148,14 +155,33 @@ class Lowering {
            e->post_ops.back().op_type == "Relu";
   }
 
+  // A MaxPool whose readers are all INT8 convolutions taking its output as their activation:
+  // it can run on the int8 NHWC tensor of the convolution before it (fulcrum.NhwcPool).
+  bool int8_pool(const ir::Node& p) const {
+    if (!(p.domain.empty() || p.domain == "ai.onnx") || p.op_type != "MaxPool" || p.typed_attrs == nullptr ||
+        p.inputs.empty() || (p.outputs.size() > 1 && p.outputs[1] != nullptr))
+      return false;
+    if (p.attrs_as<ops::PoolAttrs>().kernel_shape.size() != 2 || ir::is_graph_output(g_, p.outputs[0])) return false;
+    const auto readers = ir::consumers(g_, p.outputs[0]);
+    if (readers.empty()) return false;
+    for (const ir::Node* r : readers) {
+      auto it = layers_.find(const_cast<ir::Node*>(r));
+      if (it == layers_.end() || it->second.family != Family::kConv) return false;
+      for (size_t i = 1; i < r->inputs.size(); ++i)
+        if (r->inputs[i] == p.outputs[0]) return false;
+    }
+    return true;
+  }
+
   // Every reader is an INT8 layer of the same family taking the tensor as its activation
-  // or (convolutions) as a residual.
+  // or (convolutions) as a residual, or a MaxPool that int8_pool() takes.
   bool may_stay_int8(const Layer& l) const {
     const ir::Value* out = l.node->outputs[0];
     if (g_.tensor_scales.count(out->name()) == 0 || ir::is_graph_output(g_, out)) return false;
     const auto readers = ir::consumers(g_, out);
     if (readers.empty()) return false;
     for (const ir::Node* r : readers) {
+      if (l.family == Family::kConv && r->inputs[0] == out && int8_pool(*r)) continue;
       auto it = layers_.find(const_cast<ir::Node*>(r));
       if (it == layers_.end() || it->second.family != l.family) return false;
       const std::vector<size_t> residual = full_operand_slots(*r);
@@ -188,7 +214,9 @@ class Lowering {
 
   Status lower(Layer& l) {
     ir::Node& n = *l.node;
+    // Through an INT8 MaxPool, the input is the convolution's before it, with its scale.
     const ir::Value* x = n.inputs[0];
+    if (x->producer != nullptr && pools_.count(x->producer) > 0) x = x->producer->inputs[0];
     const Layer* xp = layer_of(x);
     ops::QuantParams q;
     q.in_scale = g_.tensor_scales.at(x->name());
@@ -211,6 +239,24 @@ class Lowering {
         auto& d = *out->type.dims;
         d = {d[0], d[2], d[3], d[1]};  // NHWC
       }
+    }
+    return n.parse_attributes();
+  }
+
+  // MaxPool -> fulcrum.NhwcPool on the int8 NHWC output of `source`.
+  Status lower_pool(ir::Node& n, const Layer& source) {
+    n.attrs["pool"] = std::string("MaxPool");
+    n.attrs["pool_opset"] = n.opset;
+    n.op_type = "NhwcPool";
+    n.domain = ops::kFulcrumDomain;
+    n.opset = 1;
+    n.precision = Precision::kInt8;
+    n.precision_reason = "runs on the INT8 tensor of " + source.node->name;
+    ir::Value* out = n.outputs[0];
+    out->type.dtype = source.out_dtype;
+    if (out->type.dims && out->type.dims->size() == 4) {
+      auto& d = *out->type.dims;
+      d = {d[0], d[2], d[3], d[1]};  // NHWC
     }
     return n.parse_attributes();
   }
@@ -296,6 +342,7 @@ class Lowering {
   ir::Graph& g_;
   std::map<ir::Node*, Layer> layers_;
   std::map<ir::Node*, bool> nonneg_input_;
+  std::map<ir::Node*, const Layer*> pools_;  // MaxPools on an INT8 layer's output -> that layer
 };
 
 }  // namespace

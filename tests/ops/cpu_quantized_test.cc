@@ -373,3 +373,23 @@ TEST(CpuQMatMul, ResidualsAndSingleScale) {
 
 }  // namespace
 }  // namespace fulcrum::testing
+
+namespace fulcrum::testing {
+namespace {
+
+TEST(CpuNhwcPool, MaxPoolOnInt8NhwcMatchesReference) {
+  // ResNet's stem pool between INT8 convolutions: 3x3 stride 2 pad 1, on [N, H, W, C].
+  const ops::Attributes pool = {{"pool", std::string("MaxPool")},
+                                {"pool_opset", int64_t{12}},
+                                {"kernel_shape", std::vector<int64_t>{3, 3}},
+                                {"strides", std::vector<int64_t>{2, 2}},
+                                {"pads", std::vector<int64_t>{1, 1, 1, 1}}};
+  uint32_t seed = 500;
+  for (DType dtype : {DType::kUInt8, DType::kInt8, DType::kFloat32}) {
+    SCOPED_TRACE(dtype_name(dtype));
+    expect_cpu_matches({"NhwcPool", {{random_activation({2, 13, 11, 24}, dtype, seed++)}}, pool});
+  }
+}
+
+}  // namespace
+}  // namespace fulcrum::testing

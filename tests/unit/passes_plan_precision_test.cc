@@ -172,3 +172,48 @@ TEST(LowerInt8, KeepsInt8BetweenConvsAndDequantizesAtTheBoundary) {
 
 }  // namespace
 }  // namespace fulcrum::testing
+
+namespace fulcrum::testing {
+namespace {
+
+TEST(LowerInt8, MaxPoolBetweenInt8ConvsRunsOnTheInt8Tensor) {
+  // x -> conv c1 -> relu (r) -> maxpool (p) -> conv c2 -> y
+  GraphBuilder b{13};
+  ir::Value* x = b.input("x", DType::kFloat32, {1, 3, 8, 8});
+  ir::Value* c1 =
+      b.node("Conv", {x, b.constant("w1", random_floats({4, 3, 3, 3}, 1))}, {"c1_out"}, {{"pads", Ints{1, 1, 1, 1}}})
+          ->outputs[0];
+  c1->producer->name = "c1";
+  set_float_type(c1, {1, 4, 8, 8});
+  ir::Value* r = b.node("Relu", {c1}, {"r"})->outputs[0];
+  set_float_type(r, {1, 4, 8, 8});
+  ir::Value* p = b.node("MaxPool", {r}, {"p"}, {{"kernel_shape", Ints{2, 2}}, {"strides", Ints{2, 2}}})->outputs[0];
+  p->producer->name = "pool";
+  set_float_type(p, {1, 4, 4, 4});
+  ir::Value* y = b.node("Conv", {p, b.constant("w2", random_floats({2, 4, 1, 1}, 2))}, {"y"})->outputs[0];
+  y->producer->name = "c2";
+  set_float_type(y, {1, 2, 4, 4});
+  b.output(y);
+  ir::Graph& g = b.graph();
+  // The pool output's own calibrated scale differs: the second conv must use the ReLU's.
+  g.tensor_scales = {{"x", 1.f / 127}, {"r", 2.f / 127}, {"p", 1.5f / 127}, {"y", 3.f / 127}};
+  passes::PassContext ctx;
+  ASSERT_TRUE(passes::FuseEpilogue().run(g, ctx).is_ok());
+  passes::PrecisionPlanOptions o;
+  o.int8 = true;
+  ASSERT_TRUE(plan(g, o).is_ok());
+  auto lowered = passes::LowerInt8().run(g, ctx);
+  ASSERT_TRUE(lowered.is_ok()) << lowered.status().message();
+  const ir::Node* pool = g.find_value("p")->producer;
+  EXPECT_EQ(pool->op_type, "NhwcPool");
+  EXPECT_EQ(pool->precision, Precision::kInt8);
+  EXPECT_EQ(g.find_value("p")->type.dtype, DType::kUInt8);
+  EXPECT_EQ(g.find_value("p")->type.dims->at(3).value, 4);  // NHWC
+  const auto& q2 = g.find_value("y")->producer->attrs_as<ops::QConvAttrs>();
+  EXPECT_EQ(q2.quant.in_dtype, DType::kUInt8);
+  EXPECT_EQ(q2.src_layout, ops::Layout::kNhwc);
+  EXPECT_FLOAT_EQ(q2.quant.in_scale, 2.f / 127);
+}
+
+}  // namespace
+}  // namespace fulcrum::testing

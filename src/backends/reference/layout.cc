@@ -1,5 +1,6 @@
 // Reference kernels of the blocked-layout ops (ops/layout.h), written as plain index maps.
 #include "backends/reference/layout.h"
+#include "backends/reference/tensor_util.h"
 
 #include "core/error.h"
 #include "ops/layout.h"
@@ -48,7 +49,18 @@ Status blocked_pool(KernelContext& ctx) {
   return Status::ok();
 }
 
+Status nhwc_pool(KernelContext& ctx) {
+  const auto& a = ctx.attrs<ops::BlockedPoolAttrs>();
+  const Tensor& in = ctx.input(0);
+  if (in.rank() != 4) return invalid_argument("expected a 4-D NHWC X, got {}", shape_to_string(in.shape()));
+  const Tensor x = tensor_kernels::permute(in, in.shape(), {0, 3, 1, 2});
+  FULCRUM_ASSIGN_OR_RETURN(Tensor y, run_stage(ctx.node(), "", a.pool, a.pool_opset, a.pool_attrs, {&x}));
+  ctx.set_output(0, tensor_kernels::permute(y, y.shape(), {0, 2, 3, 1}));
+  return Status::ok();
+}
+
 FULCRUM_REFERENCE_KERNEL_DOMAIN("fulcrum", ReorderToBlocked, to_blocked_kernel);
+FULCRUM_REFERENCE_KERNEL_DOMAIN("fulcrum", NhwcPool, nhwc_pool);
 FULCRUM_REFERENCE_KERNEL_DOMAIN("fulcrum", ReorderFromBlocked, from_blocked_kernel);
 FULCRUM_REFERENCE_KERNEL_DOMAIN("fulcrum", BlockedPool, blocked_pool);
 
