@@ -106,7 +106,6 @@ Result<QConvEntry> QConvKernel::make_entry(const Shape& x, DType x_dtype,
   FULCRUM_ASSIGN_OR_RETURN(ops::WindowGeometry g, ops::window_geometry(attrs_, {x[2], x[3]}, kernel()));
   const QuantDst dst{y, q_.out_dtype, Tag::nhwc, Tag::nchw, Tag::nhwc};
   QConvEntry e;
-  FULCRUM_ASSIGN_OR_RETURN(e.epilogue, plan_quant_epilogue(attrs_.epilogue, q_, dst, operands, channel_scales_));
   const memory::desc src(to_dims(x), dnnl_dtype(q_.in_dtype), Tag::nhwc);
   const memory::desc weights_any(user_weights_desc().dims(), memory::data_type::s8, Tag::any);
   const memory::desc dst_desc(to_dims(y), dnnl_dtype(q_.out_dtype), Tag::nhwc);
@@ -119,10 +118,23 @@ Result<QConvEntry> QConvKernel::make_entry(const Shape& x, DType x_dtype,
                                             to_dims(g.strides), dilations, to_dims(g.pad_begin), to_dims(g.pad_end))
           : dnnl::convolution_forward::desc(kind, algo, src, weights_any, dst_desc, to_dims(g.strides), dilations,
                                             to_dims(g.pad_begin), to_dims(g.pad_end));
-  dnnl::convolution_forward::primitive_desc pd(desc, e.epilogue.attr, dnnl_engine());
-  e.prim = dnnl::convolution_forward(pd);
-  e.src = pd.src_desc();
-  e.dst = pd.dst_desc();
+  // An INT8 residual read in place (a binary post-op) saves copying it into the destination;
+  // where no jit kernel takes that, it is copied for the sum post-op.
+  std::optional<dnnl::convolution_forward::primitive_desc> pd;
+  for (bool binary_residual : {true, false}) {
+    FULCRUM_ASSIGN_OR_RETURN(e.epilogue,
+                             plan_quant_epilogue(attrs_.epilogue, q_, dst, operands, channel_scales_, binary_residual));
+    try {
+      pd.emplace(desc, e.epilogue.attr, dnnl_engine());
+    } catch (const dnnl::error&) {
+      if (!binary_residual) throw;
+      continue;
+    }
+    if (!binary_residual || std::string(pd->impl_info_str()).rfind("ref", 0) != 0) break;
+  }
+  e.prim = dnnl::convolution_forward(*pd);
+  e.src = pd->src_desc();
+  e.dst = pd->dst_desc();
   e.x_user = memory::desc(to_dims(x), dnnl_dtype(x_dtype), layout_tag(attrs_.src_layout));
   if (e.x_user != e.src) {
     dnnl::primitive_attr quantize;
@@ -132,9 +144,9 @@ Result<QConvEntry> QConvKernel::make_entry(const Shape& x, DType x_dtype,
   e.y_user = memory::desc(to_dims(y), dnnl_dtype(q_.out_dtype), layout_tag(attrs_.dst_layout));
   if (e.y_user != e.dst)
     e.dst_out = dnnl::reorder(dnnl::reorder::primitive_desc(dnnl_engine(), e.dst, dnnl_engine(), e.y_user));
-  e.weights = packed_ && packed_.get_desc() == pd.weights_desc()
+  e.weights = packed_ && packed_.get_desc() == pd->weights_desc()
                   ? packed_
-                  : reorder_to(packed_ ? packed_ : wrap(weights_, user_weights_desc()), pd.weights_desc());
+                  : reorder_to(packed_ ? packed_ : wrap(weights_, user_weights_desc()), pd->weights_desc());
   return e;
 }
 

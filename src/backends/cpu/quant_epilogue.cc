@@ -100,10 +100,48 @@ bool supports_quant_epilogue(const ops::Epilogue& e, const ops::QuantParams& q, 
   return quantized <= 1;
 }
 
+namespace {
+
+// The 8-bit residual of an epilogue made of ReLUs and that one Add: it can be read in place as
+// a binary post-op if the accumulator is brought to the residual's units (x_scale *
+// w_scale / operand_scale) — ReLU and Add commute with the positive rescaling that follows.
+std::optional<size_t> in_place_residual(const ops::Epilogue& e, const std::vector<QuantOperand>& operands) {
+  if (operands.size() != 1 || !is_8bit(operands[0].dtype)) return std::nullopt;
+  for (const ops::PostOp& op : e.post_ops)
+    if (op.input < 0 ? !is_relu(op) : !is_add(op)) return std::nullopt;
+  return 0;
+}
+
+Result<QuantEpilogue> plan_binary_residual(const ops::Epilogue& e, const ops::QuantParams& q, const QuantDst& dst,
+                                           const QuantOperand& o, const std::vector<float>& channel_scales) {
+  const float operand_scale = q.operand_scales[0];
+  QuantEpilogue out;
+  for (float s : channel_scales) out.output_scales.push_back(s / operand_scale);
+  out.attr.set_output_scales(channel_scales.size() > 1 ? 1 << 1 : 0, out.output_scales);
+  dnnl::post_ops post_ops;
+  for (const ops::PostOp& op : e.post_ops) {
+    if (op.input < 0) {
+      post_ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+      continue;
+    }
+    const memory::desc desc(to_dims(dst.dims), dnnl_dtype(o.dtype), dst.int8_operand_tag);
+    out.binary.push_back({post_ops.len(), static_cast<size_t>(op.input), desc});
+    post_ops.append_binary(dnnl::algorithm::binary_add, desc);
+  }
+  const float to_out = dst.dtype == DType::kFloat32 ? operand_scale : operand_scale / q.out_scale;
+  post_ops.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, to_out, 0.f);
+  out.attr.set_post_ops(post_ops);
+  return out;
+}
+
+}  // namespace
+
 Result<QuantEpilogue> plan_quant_epilogue(const ops::Epilogue& e, const ops::QuantParams& q, const QuantDst& dst,
                                           const std::vector<QuantOperand>& operands,
-                                          const std::vector<float>& channel_scales) {
+                                          const std::vector<float>& channel_scales, bool binary_residual) {
   FULCRUM_RETURN_IF_ERROR(check_operands(q, dst, operands));
+  if (binary_residual && in_place_residual(e, operands))
+    return plan_binary_residual(e, q, dst, operands[0], channel_scales);
   const bool int_out = dst.dtype != DType::kFloat32;
   const std::optional<size_t> sum = sum_operand(dst, operands);
   // 1/y_scale commutes with ReLU and with the sum (whose scale takes it too).

@@ -64,9 +64,12 @@ bool supports_quant_epilogue(const ops::Epilogue& e, const ops::QuantParams& q, 
 
 // The attributes for a primitive whose per-channel scales are `channel_scales` (x_scale *
 // w_scale[c], one value or one per channel along dst axis 1).
+// `binary_residual`: an 8-bit residual in an epilogue of ReLUs and that Add is read in place
+// as a binary post-op (in its own quantized units) instead of being copied into the
+// destination for the sum post-op; the caller falls back to false if no fast kernel takes it.
 Result<QuantEpilogue> plan_quant_epilogue(const ops::Epilogue& e, const ops::QuantParams& q, const QuantDst& dst,
                                           const std::vector<QuantOperand>& operands,
-                                          const std::vector<float>& channel_scales);
+                                          const std::vector<float>& channel_scales, bool binary_residual = false);
 
 // The dtypes and logical shapes of the epilogue's operands; `logical(tensor)` maps an operand's
 // physical shape to the logical one (NHWC -> NCHW for a full-shape int8 QConv operand).
