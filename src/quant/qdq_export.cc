@@ -220,12 +220,41 @@ class QdqWriter {
         summary_.uncalibrated.push_back(t);
       }
     };
-    for (const auto& node : graph_.node()) {
-      if (!is_default_domain(node.domain()) || options_.op_types.count(node.op_type()) == 0) continue;
-      for (const auto& i : node.input()) consider(i);
-      for (const auto& o : node.output()) consider(o);
+    if (options_.engine_layers_only) {
+      choose_engine_activations(consider);
+    } else {
+      for (const auto& node : graph_.node()) {
+        if (!is_default_domain(node.domain()) || options_.op_types.count(node.op_type()) == 0) continue;
+        for (const auto& i : node.input()) consider(i);
+        for (const auto& o : node.output()) consider(o);
+      }
     }
     summary_.activations = order_.size();
+  }
+
+  // A Conv / Gemm / MatMul whose weights (input 1) are an initializer: what the engine's INT8
+  // lowering takes.
+  bool weighted_layer(const NodeProto& node) const {
+    const std::string& op = node.op_type();
+    return is_default_domain(node.domain()) && (op == "Conv" || op == "Gemm" || op == "MatMul") &&
+           node.input_size() > 1 && initializers_.count(node.input(1)) > 0;
+  }
+
+  template <class Consider>
+  void choose_engine_activations(Consider& consider) {
+    std::unordered_map<std::string, std::vector<const NodeProto*>> readers;
+    for (const auto& node : graph_.node())
+      for (const auto& i : node.input()) readers[i].push_back(&node);
+    for (const auto& node : graph_.node()) {
+      if (!weighted_layer(node)) continue;
+      consider(node.input(0));
+      const std::string& out = node.output(0);
+      const auto& r = readers[out];
+      const bool int8_readers =
+          !r.empty() && graph_outputs_.count(out) == 0 &&
+          std::all_of(r.begin(), r.end(), [&](const NodeProto* n) { return weighted_layer(*n) && n->input(0) == out; });
+      if (int8_readers) consider(out);
+    }
   }
 
   Result<Tensor> read_initializer(const std::string& name) {

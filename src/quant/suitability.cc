@@ -73,7 +73,9 @@ void check_clipping(const std::string& tensor, const Histogram& h, float amax, s
 
 void check_softmax_input(const std::string& tensor, float amax, std::vector<SuitabilityWarning>& out) {
   const double step = amax / 127.0;
-  if (step <= kSoftmaxMaxStep) return;
+  // An additive attention mask (-FLT_MAX where padded) makes the amax meaningless, not large:
+  // masked logits vanish in the softmax whatever their step.
+  if (step <= kSoftmaxMaxStep || !std::isfinite(amax) || amax >= 1e30f) return;
   out.push_back({tensor, SuitabilityKind::kSoftmaxRange,
                  fmt::format("tensor '{}': Softmax input with amax {:.4g}: the INT8 step of {:.3g} in logits can "
                              "change probability ratios by up to {:.0f}%; keep the layer producing it in FP16/FP32 "
@@ -121,9 +123,9 @@ ModelRoles model_roles(const std::vector<LayerDesc>& layers, const std::vector<s
     if (!layer.domain.empty() || layer.inputs.empty() || layer.outputs.empty()) continue;
     const std::string& op = layer.op_type;
     if (op == "Conv" || op == "ConvTranspose" || op == "MatMul" || op == "Gemm") {
-      const size_t data_inputs = op == "Conv" || op == "ConvTranspose" ? 1 : 2;
-      for (size_t i = 0; i < std::min(data_inputs, layer.inputs.size()); ++i)
-        if (data.count(layer.inputs[i]) > 0) roles.quantized_inputs.insert(layer.inputs[i]);
+      // INT8 takes the layers with constant weights: their activation input is what quantizes.
+      const bool constant_weights = layer.inputs.size() > 1 && data.count(layer.inputs[1]) == 0;
+      if (constant_weights && data.count(layer.inputs[0]) > 0) roles.quantized_inputs.insert(layer.inputs[0]);
     } else if (op == "Softmax" || op == "LogSoftmax") {
       roles.softmax_inputs.insert(layer.inputs[0]);
       if (op == "Softmax") roles.softmax_outputs.insert(layer.outputs[0]);

@@ -85,7 +85,8 @@ struct ModelRoles {
   std::set<std::string> softmax_outputs;  // of Softmax (LogSoftmax outputs are logits)
   std::set<std::string> sigmoid_inputs;   // of Sigmoid, except in SiLU/Swish
   std::set<std::string> tanh_inputs;
-  // Data inputs of the layers INT8 computes (Conv, ConvTranspose, MatMul, Gemm): the tensors
+  // Activation inputs of the layers INT8 computes (Conv, ConvTranspose, MatMul, Gemm with
+  // constant weights; an attention MatMul of two activations stays float): the tensors
   // whose scales decide accuracy, and the only ones checked for outliers and clipping. Others
   // (LayerNorm's variance, SiLU's sigmoid) are fused away or stay in float: EntropyCalibration2
   // clips such strictly positive tensors wholesale, and warning about them is noise.

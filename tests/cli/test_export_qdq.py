@@ -37,7 +37,8 @@ def calibrate(fulcrum_bin, model, fashion, out):
 
 
 def export(fulcrum_bin, model, cache, out, *extra):
-    return run_fulcrum(fulcrum_bin, "export-qdq", model, "--calib-cache", cache, "-o", out, *extra)
+    """ONNX Runtime's op list (--all-ops): the structure its quantizer writes."""
+    return run_fulcrum(fulcrum_bin, "export-qdq", model, "--calib-cache", cache, "-o", out, "--all-ops", *extra)
 
 
 @pytest.fixture(scope="module")
@@ -147,6 +148,31 @@ def test_vit_qdq_accuracy_and_structure(fulcrum_bin, fashion, caches, tmp_path):
     fp32, int8 = top1(VIT, fashion), top1(out, fashion)
     print(f"\nfashion vit top-1: fp32 {fp32:.4f}, QDQ in onnxruntime {int8:.4f}")
     assert abs(fp32 - int8) <= 0.005
+
+
+def fulcrum_top1(fulcrum_bin, model, cache, fashion, tmp_path):
+    images = tmp_path / "images.npy"
+    np.save(images, fashion["images"])
+    out = tmp_path / "out"
+    r = run_fulcrum(fulcrum_bin, "run", model, "--int8", "--calib-cache", cache, "--input", f"image={images}",
+                    "--output-dir", str(out))
+    assert r.returncode == 0, r.stderr
+    logits = np.load(next(out.glob("*.npy")))
+    return float((logits.argmax(1) == fashion["labels"]).mean())
+
+
+@pytest.mark.parametrize("model", ["cnn", "vit"])
+def test_default_export_is_the_engines_quantization(fulcrum_bin, fashion, caches, tmp_path, model):
+    # Acceptance 5: ONNX Runtime on our export within 0.2 top-1 points of Fulcrum's INT8 engine.
+    path = {"cnn": CNN, "vit": VIT}[model]
+    out = str(tmp_path / f"{model}.engine.qdq.onnx")
+    r = run_fulcrum(fulcrum_bin, "export-qdq", path, "--calib-cache", caches[model], "-o", out)
+    assert r.returncode == 0, r.stderr
+    if model == "cnn":  # (the ViT's attention MatMuls keep float inputs, as in the engine)
+        check_qdq_structure(out, "Conv", 0)
+    ort_top1, ours = top1(out, fashion), fulcrum_top1(fulcrum_bin, path, caches[model], fashion, tmp_path)
+    print(f"\nfashion {model} top-1: Fulcrum INT8 {ours:.4f}, its export in onnxruntime {ort_top1:.4f}")
+    assert abs(ort_top1 - ours) <= 0.002
 
 
 def read_entries(cache):

@@ -200,11 +200,13 @@ TEST(QuantSuitability, RolesFromLayers) {
   EXPECT_EQ(roles.softmax_outputs, (std::set<std::string>{"probs"}));
   EXPECT_EQ(roles.sigmoid_inputs, (std::set<std::string>{"g_in"}));  // SiLU's gate is not checked
   EXPECT_EQ(roles.tanh_inputs, (std::set<std::string>{"t_in"}));
-  EXPECT_EQ(roles.quantized_inputs, (std::set<std::string>{"probs", "v", "ctx"}));  // not the weight w2
+  // The projection's activation; not its weight w2, nor attention's activation x activation MatMul.
+  EXPECT_EQ(roles.quantized_inputs, (std::set<std::string>{"ctx"}));
   EXPECT_EQ(roles.constants, (std::set<std::string>{"w2"}));
 
   // Clipping and outliers count only where INT8 computes; a constant is never checked.
-  EXPECT_EQ(check("percentile=50", "probs", gaussian(10000, 11), roles).size(), 1u);
+  EXPECT_EQ(check("percentile=50", "ctx", gaussian(10000, 11), roles).size(), 1u);
+  EXPECT_TRUE(check("percentile=50", "probs", gaussian(10000, 11), roles).empty());
   EXPECT_TRUE(check("percentile=50", "sa", gaussian(10000, 11), roles).empty());
   EXPECT_TRUE(check("entropy", "w2", std::vector<float>(64, 0.0f), roles).empty());
 }

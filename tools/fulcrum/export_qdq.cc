@@ -19,6 +19,7 @@ struct ExportQdqOptions {
   bool per_tensor = false;
   bool uint8 = false;
   std::vector<std::string> op_types;
+  bool all_ops = false;
 };
 
 std::string first_names(const std::vector<std::string>& names, size_t n) {
@@ -33,6 +34,7 @@ int export_qdq(const ExportQdqOptions& opt) {
   options.per_channel = !opt.per_tensor;
   options.uint8_activations = opt.uint8;
   if (!opt.op_types.empty()) options.op_types = {opt.op_types.begin(), opt.op_types.end()};
+  options.engine_layers_only = !opt.all_ops && opt.op_types.empty();
   auto summary = quant::export_qdq(opt.model, opt.cache, options, opt.output);
   if (!summary.is_ok()) return fail(summary.status().message());
   for (const auto& name : summary->unknown_entries)
@@ -66,8 +68,12 @@ Command add_export_qdq_command(CLI::App& app) {
   cmd->add_flag("--uint8-activations", opt->uint8,
                 "Activations as uint8 with zero point 128 (the same symmetric grid): what ONNX Runtime fuses "
                 "fully on x86; int8 (the default) is what TensorRT reads");
+  cmd->add_flag("--all-ops", opt->all_ops,
+                "Quantize every op ONNX Runtime's quantizer does (attention MatMuls, Add, Softmax, pools...), the "
+                "form ONNX Runtime fuses most; by default only what a Fulcrum INT8 engine quantizes (the activations "
+                "of Conv/Gemm/MatMul with constant weights), so ONNX Runtime computes the engine's quantization");
   cmd->add_option("--op-types", opt->op_types,
-                  "Op types whose activations are quantized (default: ONNX Runtime quantizer's)")
+                  "With --all-ops: the op types whose activations are quantized (default: ONNX Runtime quantizer's)")
       ->delimiter(',');
   return [opt] { return export_qdq(*opt); };
 }
