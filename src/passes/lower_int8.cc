@@ -219,17 +219,17 @@ class Lowering {
     if (x->producer != nullptr && pools_.count(x->producer) > 0) x = x->producer->inputs[0];
     const Layer* xp = layer_of(x);
     ops::QuantParams q;
-    q.in_scale = g_.tensor_scales.at(x->name());
     const bool x_int8 = xp != nullptr && xp->out_int8;
     q.in_dtype = x_int8 ? xp->out_dtype : nonneg_input_[&n] ? DType::kUInt8 : DType::kInt8;
+    q.in_scale = scale_for(x, q.in_dtype);
     q.out_dtype = l.out_dtype;
-    q.out_scale = l.out_int8 ? g_.tensor_scales.at(n.outputs[0]->name()) : 0.f;
+    q.out_scale = l.out_int8 ? scale_for(n.outputs[0], l.out_dtype) : 0.f;
     if (const ops::Epilogue* e = epilogue_of(n))
       for (const ops::PostOp& op : e->post_ops) {
         if (op.input < 0) continue;
         const ir::Value* v = n.inputs[static_cast<size_t>(op.input)];
         const Layer* vp = layer_of(v);
-        q.operand_scales.push_back(vp != nullptr && vp->out_int8 ? g_.tensor_scales.at(v->name()) : 0.f);
+        q.operand_scales.push_back(vp != nullptr && vp->out_int8 ? scale_for(v, vp->out_dtype) : 0.f);
       }
     FULCRUM_RETURN_IF_ERROR(l.family == Family::kConv ? lower_conv(n, q, x_int8) : lower_matmul(n, q));
     ir::Value* out = n.outputs[0];
@@ -241,6 +241,16 @@ class Lowering {
       }
     }
     return n.parse_attributes();
+  }
+
+  // The scale `v` is quantized with as `dtype`. A calibrated scale is amax / 127, TensorRT's
+  // int8 grid; a tensor known to be >= 0 stored as uint8 uses the whole 0..255 range (amax /
+  // 255), twice the resolution for every post-ReLU activation. Scales a Q/DQ model fixed
+  // (it has weight_scales too) are honoured exactly.
+  float scale_for(const ir::Value* v, DType dtype) const {
+    const float scale = g_.tensor_scales.at(v->name());
+    const bool explicit_model = !g_.weight_scales.empty();
+    return dtype == DType::kUInt8 && !explicit_model ? scale * (127.f / 255.f) : scale;
   }
 
   // MaxPool -> fulcrum.NhwcPool on the int8 NHWC output of `source`.

@@ -151,7 +151,7 @@ TEST(LowerInt8, KeepsInt8BetweenConvsAndDequantizesAtTheBoundary) {
   EXPECT_EQ(q1.quant.in_dtype, DType::kInt8);      // the model input may be negative
   EXPECT_EQ(q1.quant.out_dtype, DType::kUInt8);    // after the ReLU
   EXPECT_EQ(q1.dst_layout, ops::Layout::kNhwc);    // INT8 between convolutions is NHWC
-  EXPECT_FLOAT_EQ(q1.quant.out_scale, 2.f / 127);  // the ReLU output's scale
+  EXPECT_FLOAT_EQ(q1.quant.out_scale, 2.f / 255);  // the ReLU output's amax over uint8's range
   EXPECT_EQ(q1.quant.w_scales.size(), 4u);
   EXPECT_EQ(q2.quant.in_dtype, DType::kUInt8);
   EXPECT_EQ(q2.src_layout, ops::Layout::kNhwc);
@@ -212,7 +212,7 @@ TEST(LowerInt8, MaxPoolBetweenInt8ConvsRunsOnTheInt8Tensor) {
   const auto& q2 = g.find_value("y")->producer->attrs_as<ops::QConvAttrs>();
   EXPECT_EQ(q2.quant.in_dtype, DType::kUInt8);
   EXPECT_EQ(q2.src_layout, ops::Layout::kNhwc);
-  EXPECT_FLOAT_EQ(q2.quant.in_scale, 2.f / 127);
+  EXPECT_FLOAT_EQ(q2.quant.in_scale, 2.f / 255);  // the ReLU's amax (2), not the pool output's (1.5)
 }
 
 }  // namespace
