@@ -4,6 +4,8 @@ from pathlib import Path
 
 from runner import LABELS, RUNTIMES
 
+INT8_BEGIN = "<!-- BEGIN bench/int8.py -->"
+
 
 def aggregate(rows):
     """rows: {(model, batch): {runtime: [RunResult per rep]}} -> one summary dict per cell.
@@ -192,5 +194,8 @@ def write(cells, info, md_path):
     md_path.parent.mkdir(parents=True, exist_ok=True)
     png_path = md_path.with_suffix(".png")
     png_name = png_path.name if chart(cells, png_path) else None
-    md_path.write_text(markdown(cells, info, png_name))
+    # bench/int8.py's section (between its markers, at the end) outlives a rewrite of this report.
+    old = md_path.read_text() if md_path.exists() else ""
+    kept = old[old.index(INT8_BEGIN):] if INT8_BEGIN in old else ""
+    md_path.write_text(markdown(cells, info, png_name) + ("\n" + kept if kept else ""))
     return md_path, (png_path if png_name else None)
