@@ -187,8 +187,10 @@ def test_inspect_model_lists_engine_layers_and_backends(fulcrum_bin, model):
     engine_part = r.stdout.split("engine layers (after the build passes):")[1]
     # conv1+bn1+relu1 and conv2+bn2+residual+relu2 are each one fused layer on the CPU backend,
     # named after the conv they are anchored on; nothing of the folded or fused nodes is left.
-    assert re.search(r"^\s+conv1\s+fulcrum\.FusedConv\s+cpu$", engine_part, re.M), engine_part
-    assert re.search(r"^\s+conv2\s+fulcrum\.FusedConv\s+cpu$", engine_part, re.M), engine_part
+    # Each layer also says its precision and why.
+    for conv in ("conv1", "conv2"):
+        assert re.search(rf"^\s+{conv}\s+fulcrum\.FusedConv\s+cpu\s+fp32\s+no lower precision permitted$", engine_part,
+                         re.M), engine_part
     for gone in ("bn1", "relu1", "residual", "relu2"):
         assert not re.search(rf"^\s+{gone}\s", engine_part, re.M), engine_part
     assert "peak activations:" in r.stdout
