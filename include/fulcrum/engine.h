@@ -98,9 +98,9 @@ class ExecutionContext {
 
   // Sees every value of later runs: each graph input, then each layer output as the layer
   // produces it, by tensor name (INT8 calibration observes the activations this way). The
-  // tensor may be freed once the observer returns, so the observer consumes or copies it; a
-  // non-OK status ends the run with it. Observed runs take activations from the heap, not the
-  // arena. An empty function removes the observer. Observe a reference-backend engine to see
+  // tensor may be freed or its memory reused once the observer returns (observed runs use the
+  // activation arena too), so the observer consumes or copies it; a non-OK status ends the run
+  // with it. An empty function removes the observer. Observe a reference-backend engine to see
   // the model's own tensors (the cpu backend's fused layers skip the values they fuse).
   using TensorObserver = std::function<Status(const std::string& name, const Tensor& value)>;
   virtual Status set_tensor_observer(TensorObserver observer) {

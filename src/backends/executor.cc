@@ -239,13 +239,12 @@ Result<std::vector<Tensor>> Executor::run(const std::vector<Tensor>& inputs, Exe
     return out;
   };
 
-  if (state.observer_) {
-    begin_run();
+  // An observer sees each value as it is produced and consumes it before the next step runs,
+  // so observed runs use the arena like any other (calibration allocated and page-faulted
+  // every activation of every batch when they took them from the heap).
+  if (state.observer_)
     for (size_t i = 0; i < input_slots_.size(); ++i)
       FULCRUM_RETURN_IF_ERROR(state.observer_(graph_->inputs[i]->name(), inputs[i]));
-    FULCRUM_RETURN_IF_ERROR(run_steps(values, state, nullptr, nullptr, alias_of).status());
-    return outputs();
-  }
   if (auto found = state.plans_.find(signature); found != state.plans_.end()) {
     begin_run();
     FULCRUM_ASSIGN_OR_RETURN(bool followed, run_steps(values, state, &found->second, nullptr, alias_of));
