@@ -46,6 +46,11 @@ Int8Check check_matmul(const ir::Node& n, const ops::GemmAttrs* gemm) {
 
 }  // namespace
 
+bool int8_op_type(const ir::Node& n) {
+  if (is_onnx(n)) return n.op_type == "Conv" || n.op_type == "Gemm" || n.op_type == "MatMul";
+  return is_fulcrum(n, "FusedConv") || is_fulcrum(n, "FusedMatMul");
+}
+
 Int8Check int8_support(const ir::Graph& graph, const ir::Node& node) {
   if (node.typed_attrs == nullptr) return no("no INT8 kernel for " + node.op_type);
   Int8Check c;

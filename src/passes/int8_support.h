@@ -13,6 +13,10 @@ struct Int8Check {
   std::string reason;  // why not, or what the INT8 layer will be ("QConv")
 };
 
+// Whether the node's op type has an INT8 kernel at all (Conv, Gemm, MatMul and their fused
+// forms): INT8 requests bind only these layers.
+bool int8_op_type(const ir::Node& node);
+
 // Conv / fulcrum.FusedConv (2-D, constant float weights) and MatMul / Gemm /
 // fulcrum.FusedMatMul with a constant 2-D float B, whose float activation input has a scale
 // in graph.tensor_scales.

@@ -49,14 +49,6 @@ bool is_float_layer(const ir::Node& n) {
   return false;
 }
 
-// The op types that have an INT8 kernel at all: INT8 requests bind these layers only (a
-// `*:int8` default does not ask a Reshape or a Softmax for INT8).
-bool int8_op_type(const ir::Node& n) {
-  const bool onnx = n.domain.empty() || n.domain == "ai.onnx";
-  if (onnx) return n.op_type == "Conv" || n.op_type == "Gemm" || n.op_type == "MatMul";
-  return n.domain == "fulcrum" && (n.op_type == "FusedConv" || n.op_type == "FusedMatMul");
-}
-
 class Planner {
  public:
   Planner(const ir::Graph& graph, const PrecisionPlanOptions& o) : graph_(graph), o_(o) {}

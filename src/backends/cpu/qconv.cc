@@ -44,14 +44,9 @@ class QConvKernel : public Kernel {
  public:
   QConvKernel(const ops::QConvAttrs& attrs, Tensor weights, Tensor bias)
       : attrs_(attrs), q_(attrs.quant), weights_(std::move(weights)), w_shape_(weights_.shape()) {
-    const int64_t oc = weights_.dim(0);
-    for (int64_t c = 0; c < (q_.w_scales.size() == 1 ? 1 : oc); ++c)
-      channel_scales_.push_back(q_.in_scale * q_.w_scales[static_cast<size_t>(c)]);
-    if (bias.defined()) {
-      bias_ = empty_float({oc});
-      for (int64_t c = 0; c < oc; ++c)
-        bias_.mutable_data<float>()[c] = bias.data<float>()[c] / channel_scales_[channel_scales_.size() == 1 ? 0 : c];
-    }
+    ChannelScales cs = channel_scales(q_, weights_.dim(0), bias);
+    channel_scales_ = std::move(cs.scales);
+    bias_ = std::move(cs.bias);
   }
 
   Status run(KernelContext& ctx) override;

@@ -30,13 +30,9 @@ class QMatmulKernel : public Kernel {
  public:
   QMatmulKernel(const ops::QMatMulAttrs& attrs, Tensor weights, Tensor bias)
       : attrs_(attrs), q_(attrs.quant), weights_(std::move(weights)), k_(weights_.dim(0)), n_(weights_.dim(1)) {
-    for (int64_t c = 0; c < (q_.w_scales.size() == 1 ? 1 : n_); ++c)
-      channel_scales_.push_back(q_.in_scale * q_.w_scales[static_cast<size_t>(c)]);
-    if (bias.defined()) {
-      bias_ = empty_float({n_});
-      for (int64_t c = 0; c < n_; ++c)
-        bias_.mutable_data<float>()[c] = bias.data<float>()[c] / channel_scales_[channel_scales_.size() == 1 ? 0 : c];
-    }
+    ChannelScales cs = channel_scales(q_, n_, bias);
+    channel_scales_ = std::move(cs.scales);
+    bias_ = std::move(cs.bias);
   }
 
   Status pack(int64_t rows, DType a_dtype, const std::vector<QuantOperand>& operands) {

@@ -72,6 +72,18 @@ SumOperand make_sum(size_t input, const QuantOperand& o, float scale, const Quan
 
 }  // namespace
 
+ChannelScales channel_scales(const ops::QuantParams& q, int64_t channels, const Tensor& bias) {
+  ChannelScales out;
+  for (int64_t c = 0; c < (q.w_scales.size() == 1 ? 1 : channels); ++c)
+    out.scales.push_back(q.in_scale * q.w_scales[static_cast<size_t>(c)]);
+  if (bias.defined()) {
+    out.bias = empty_float({channels});
+    for (int64_t c = 0; c < channels; ++c)
+      out.bias.mutable_data<float>()[c] = bias.data<float>()[c] / out.scales[out.scales.size() == 1 ? 0 : c];
+  }
+  return out;
+}
+
 memory::data_type dnnl_dtype(DType dtype) {
   switch (dtype) {
     case DType::kInt8: return memory::data_type::s8;

@@ -28,6 +28,15 @@ inline bool is_8bit(DType t) { return t == DType::kInt8 || t == DType::kUInt8; }
 // oneDNN's data type for float32 / int8 / uint8.
 dnnl::memory::data_type dnnl_dtype(DType dtype);
 
+// x_scale * w_scale[c] for each of `channels` output channels (one value for a single weight
+// scale), and `bias` divided by them (oneDNN 2.6 adds the bias before the output scales), or
+// undefined without a bias.
+struct ChannelScales {
+  std::vector<float> scales;
+  Tensor bias;
+};
+ChannelScales channel_scales(const ops::QuantParams& q, int64_t channels, const Tensor& bias);
+
 // The destination the epilogue writes.
 struct QuantDst {
   Shape dims;  // logical (NCHW, or [rows, N])
