@@ -1,10 +1,12 @@
 // Internal (domain "fulcrum") ops of the CPU backend's blocked activation layout. A blocked
-// tensor is oneDNN's nChw8c or nChw16c held as a plain 5-D tensor [N, C/b, H, W, b] (b = 8
-// or 16, the tensor's last dim): element (n, c, h, w) of the NCHW tensor is at
+// tensor is oneDNN's nChw8c or nChw16c held as a plain 5-D tensor [N, ceil(C/b), H, W, b]
+// (b = 8 or 16, the tensor's last dim): element (n, c, h, w) of the NCHW tensor is at
 // [n, c / b, h, w, c % b]. The cpu_blocked_layout pass keeps activations blocked between
 // convolutions and puts these ops at the edges:
-//   ReorderToBlocked    [N, C, H, W] -> [N, C/b, H, W, b]   (C % b == 0; attribute `block`)
-//   ReorderFromBlocked  [N, C/b, H, W, b] -> [N, C, H, W]
+//   ReorderToBlocked    [N, C, H, W] -> [N, ceil(C/b), H, W, b]   (attribute `block`; a
+//                       last partial block is padded with zeros)
+//   ReorderFromBlocked  [N, C/b, H, W, b] -> [N, C, H, W]   (every block whole: only a
+//                       convolution, which knows C from its weights, reads a padded tensor)
 //   BlockedPool         a MaxPool / AveragePool on blocked tensors (blocked output), or a
 //                       GlobalAveragePool of one (plain [N, C, 1, 1] output). Attributes:
 //                       `pool` (the ONNX op), `pool_opset`, and the pool's own attributes.

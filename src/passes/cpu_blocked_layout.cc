@@ -21,39 +21,35 @@ bool is_onnx(const ir::Node& n, const char* op) {
 }
 bool is_fulcrum(const ir::Node& n, const char* op) { return n.domain == ops::kFulcrumDomain && n.op_type == op; }
 
-// The channels per block of a C-channel tensor when the CPU prefers `preferred`: that, or 8
-// where only 8 divides C (oneDNN's AVX2 kernels take nChw8c on an AVX-512 CPU too, and a
-// conv between the two blockings reorders far less than an NCHW one would); 0 for neither.
-int64_t block_for(int64_t channels, int64_t preferred) {
-  if (channels % preferred == 0) return preferred;
-  return preferred > 8 && channels % 8 == 0 ? 8 : 0;
-}
-
-// The dims of a float32 [N, C, H, W] value with a blockable C and fixed H and W (N may be
-// symbolic).
-std::optional<Dims> blockable(const ir::Value& v, int64_t preferred) {
-  if (v.type.dtype != DType::kFloat32 || !v.type.dims || v.type.dims->size() != 4) return std::nullopt;
-  const Dims& d = *v.type.dims;
+// A float32 [N, C, H, W] value with fixed C, H and W (N may be symbolic), NCHW.
+bool fixed_chw(const ir::Value& v) {
+  if (v.type.dtype != DType::kFloat32 || !v.type.dims || v.type.dims->size() != 4) return false;
   for (size_t i = 1; i < 4; ++i)
-    if (!d[i].is_fixed() || d[i].value <= 0) return std::nullopt;
-  if (block_for(d[1].value, preferred) == 0) return std::nullopt;
-  return d;
+    if (!(*v.type.dims)[i].is_fixed() || (*v.type.dims)[i].value <= 0) return false;
+  return true;
 }
 
-Dims blocked_dims(const Dims& d, int64_t preferred) {
-  const int64_t block = block_for(d[1].value, preferred);
-  return {d[0], {d[1].value / block, ""}, d[2], d[3], {block, ""}};
-}
-
-Result<ops::Layout> layout_of(const Dims& nchw, int64_t preferred) {
-  return ops::blocked_layout(block_for(nchw[1].value, preferred));
-}
+// A blocked value: its NCHW dims and channels per block. With C not a multiple of the
+// block, the last block is padded (oneDNN's convolutions write zeros there and read it as
+// zeros), and the channel count is known only to the convolutions, from their weights.
+struct Blocked {
+  Dims nchw;
+  int64_t block = 0;
+  bool operator==(const Blocked& o) const;
+};
 
 bool same_dims(const Dims& a, const Dims& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
     if (a[i].value != b[i].value || (!a[i].is_fixed() && a[i].param != b[i].param)) return false;
   return true;
+}
+
+bool Blocked::operator==(const Blocked& o) const { return block == o.block && same_dims(nchw, o.nchw); }
+
+Dims blocked_dims(const Blocked& b) {
+  const Dims& d = b.nchw;
+  return {d[0], {(d[1].value + b.block - 1) / b.block, ""}, d[2], d[3], {b.block, ""}};
 }
 
 // A 2-D float32 Conv / FusedConv (not laid out yet) with constant weights, plain or
@@ -82,10 +78,44 @@ bool pool_takes_blocked(const ir::Node& n) {
 
 bool scalar_constant(const ir::Value* v) { return v != nullptr && v->is_constant() && v->constant.numel() == 1; }
 
+// Channels per block for a C-channel tensor that any kernel may read: `preferred` where it
+// divides C, else 8 where 8 does (oneDNN's AVX2 kernels take nChw8c on an AVX-512 CPU too,
+// and a conv between the two blockings reorders far less than an NCHW one would); 0: NCHW.
+int64_t full_block(int64_t channels, int64_t preferred) {
+  if (channels % preferred == 0) return preferred;
+  return preferred > 8 && channels % 8 == 0 ? 8 : 0;
+}
+
+// Whether C channels may be padded up to whole blocks of `block`: at most half again as many.
+bool paddable(int64_t channels, int64_t block) {
+  const int64_t padded = (channels + block - 1) / block * block;
+  return padded != channels && 2 * padded <= 3 * channels;
+}
+
+using Readers = std::unordered_map<const ir::Value*, std::vector<std::pair<ir::Node*, size_t>>>;
+
+// Whether only convolutions read `v`: each as its input, or as the residual operand of one
+// whose output qualifies too. A padded tensor must meet no other kernel: the channel count
+// is known only to the convolutions (from their weights).
+bool only_convs_read(const ir::Graph& graph, const ir::Value& v, const Readers& readers, int depth = 0) {
+  auto it = readers.find(&v);
+  if (it == readers.end() || ir::is_graph_output(graph, &v) || depth > 16) return false;
+  for (auto [r, i] : it->second) {
+    if (!layout_capable_conv(*r)) return false;
+    if (i == 0) continue;
+    const ir::Value& out = *r->outputs[0];
+    if (i < ops::kFusedAnchorInputs || !fixed_chw(out) || !same_dims(*out.type.dims, *v.type.dims) ||
+        !only_convs_read(graph, out, readers, depth + 1))
+      return false;
+  }
+  return true;
+}
+
 // How each rewritten node reads and writes blocked tensors.
 struct Plan {
-  int64_t block = 8;
-  std::unordered_map<const ir::Value*, Dims> blocked;  // value -> its NCHW dims
+  int64_t block = 8;  // the CPU's preferred channels per block
+  Readers readers;
+  std::unordered_map<const ir::Value*, Blocked> blocked;
   std::unordered_set<ir::Node*> conv_src, conv_dst, pools, passthrough;
 };
 
@@ -93,52 +123,60 @@ void plan_conv(const ir::Graph& graph, ir::Node& n, Plan& p) {
   if (!layout_capable_conv(n)) return;
   if (p.blocked.count(n.inputs[0])) p.conv_src.insert(&n);
   ir::Value* y = n.outputs[0];
-  auto dims = blockable(*y, p.block);
-  if (!dims || ir::is_graph_output(graph, y)) return;
+  if (!fixed_chw(*y) || ir::is_graph_output(graph, y)) return;
+  const Dims& dims = *y->type.dims;
+  int64_t block = full_block(dims[1].value, p.block);
+  if (block != p.block && paddable(dims[1].value, p.block) && only_convs_read(graph, *y, p.readers)) block = p.block;
+  // A residual operand that is blocked already sets the output's blocking (it is read in
+  // the output's layout).
+  for (size_t i = ops::kFusedAnchorInputs; i < n.inputs.size(); ++i)
+    if (auto it = p.blocked.find(n.inputs[i]); it != p.blocked.end() && same_dims(it->second.nchw, dims))
+      block = it->second.block;
+  if (block == 0) return;
   p.conv_dst.insert(&n);
-  p.blocked.emplace(y, *dims);
+  p.blocked.emplace(y, Blocked{dims, block});
 }
 
 void plan_other(const ir::Graph& graph, ir::Node& n, Plan& p) {
   if (n.inputs.empty() || n.outputs.empty() || n.outputs[0] == nullptr) return;
   ir::Value* y = n.outputs[0];
-  if (pool_takes_blocked(n) && p.blocked.count(n.inputs[0])) {
-    if (is_onnx(n, "GlobalAveragePool")) {
-      p.pools.insert(&n);
-      return;
-    }
-    auto dims = blockable(*y, p.block);
-    if (!dims || ir::is_graph_output(graph, y)) return;
+  const bool blocked_input = p.blocked.count(n.inputs[0]) > 0;
+  if (is_onnx(n, "GlobalAveragePool") && blocked_input) {
     p.pools.insert(&n);
-    p.blocked.emplace(y, *dims);
+    return;
+  }
+  if (!fixed_chw(*y) || ir::is_graph_output(graph, y)) return;
+  const Blocked out{*y->type.dims, full_block((*y->type.dims)[1].value, p.block)};
+  if (out.block == 0) return;
+  if (pool_takes_blocked(n) && blocked_input) {
+    p.pools.insert(&n);
+    p.blocked.emplace(y, out);
     return;
   }
   if (n.schema == nullptr || (n.schema->traits & ops::kElementwise) == 0 || n.domain.size() > 0) return;
-  if (n.outputs.size() != 1 || ir::is_graph_output(graph, y)) return;
-  auto dims = blockable(*y, p.block);
-  if (!dims) return;
+  if (n.outputs.size() != 1) return;
   bool any_blocked = false;
   for (const ir::Value* in : n.inputs) {
     auto it = p.blocked.find(in);
-    if (it != p.blocked.end() && same_dims(it->second, *dims))
+    if (it != p.blocked.end() && it->second == out)
       any_blocked = true;
     else if (!scalar_constant(in))
       return;
   }
   if (!any_blocked) return;
   p.passthrough.insert(&n);
-  p.blocked.emplace(y, *dims);
+  p.blocked.emplace(y, out);
 }
 
-// A reorder of `v` (NCHW dims `nchw`) to its blocked layout (`preferred` > 0), or (0) from
+// A reorder of `v` (NCHW dims `nchw`) to `block` channels per block (> 0), or (0) from
 // blocked to NCHW.
-Result<ir::Value*> add_reorder(ir::Graph& graph, ir::Value* v, const Dims& nchw, int64_t preferred) {
-  const bool to_blocked = preferred > 0;
-  const int64_t block = to_blocked ? block_for(nchw[1].value, preferred) : 0;
-  FULCRUM_ASSIGN_OR_RETURN(
-      ir::Value * out, graph.add_value(ir::unique_value_name(graph, v->name() + (to_blocked ? "_nChw8c" : "_nchw"))));
+Result<ir::Value*> add_reorder(ir::Graph& graph, ir::Value* v, const Dims& nchw, int64_t block) {
+  const bool to_blocked = block > 0;
+  FULCRUM_ASSIGN_OR_RETURN(ir::Value * out,
+                           graph.add_value(ir::unique_value_name(
+                               graph, v->name() + (to_blocked ? fmt::format("_nChw{}c", block) : "_nchw"))));
   out->type.dtype = DType::kFloat32;
-  out->type.dims = to_blocked ? blocked_dims(nchw, preferred) : nchw;
+  out->type.dims = to_blocked ? blocked_dims(Blocked{nchw, block}) : nchw;
   auto node = std::make_unique<ir::Node>();
   node->name = out->name();
   node->op_type = to_blocked ? "ReorderToBlocked" : "ReorderFromBlocked";
@@ -162,18 +200,18 @@ Status rewrite_conv(ir::Graph& graph, ir::Node& n, const Plan& p) {
     ops::set_epilogue_attrs({}, n.attrs);
   }
   if (p.conv_src.count(&n)) {
-    FULCRUM_ASSIGN_OR_RETURN(ops::Layout src, layout_of(p.blocked.at(n.inputs[0]), p.block));
+    FULCRUM_ASSIGN_OR_RETURN(ops::Layout src, ops::blocked_layout(p.blocked.at(n.inputs[0]).block));
     n.attrs["src_layout"] = std::string(ops::layout_name(src));
   }
   if (p.conv_dst.count(&n)) {
-    const Dims& y = p.blocked.at(n.outputs[0]);
-    FULCRUM_ASSIGN_OR_RETURN(ops::Layout dst, layout_of(y, p.block));
+    const Blocked& y = p.blocked.at(n.outputs[0]);
+    FULCRUM_ASSIGN_OR_RETURN(ops::Layout dst, ops::blocked_layout(y.block));
     n.attrs["dst_layout"] = std::string(ops::layout_name(dst));
     // A full-shape (residual) operand must be in the destination's layout.
     for (size_t i = ops::kFusedAnchorInputs; i < n.inputs.size(); ++i) {
       ir::Value* o = n.inputs[i];
-      if (p.blocked.count(o) || !o->type.dims || !same_dims(*o->type.dims, y)) continue;
-      FULCRUM_ASSIGN_OR_RETURN(n.inputs[i], add_reorder(graph, o, y, p.block));
+      if (p.blocked.count(o) || !o->type.dims || !same_dims(*o->type.dims, y.nchw)) continue;
+      FULCRUM_ASSIGN_OR_RETURN(n.inputs[i], add_reorder(graph, o, y.nchw, y.block));
     }
   }
   return n.parse_attributes();
@@ -195,8 +233,7 @@ bool reads_blocked(const ir::Node& reader, size_t i, const ir::Value* v, const P
   ir::Node* r = const_cast<ir::Node*>(&reader);
   if (i == 0 && (p.conv_src.count(r) || p.pools.count(r))) return true;
   if (p.passthrough.count(r)) return true;
-  return i >= ops::kFusedAnchorInputs && p.conv_dst.count(r) &&
-         same_dims(p.blocked.at(v), p.blocked.at(reader.outputs[0]));
+  return i >= ops::kFusedAnchorInputs && p.conv_dst.count(r) && p.blocked.at(v) == p.blocked.at(reader.outputs[0]);
 }
 
 bool already_laid_out(const ir::Graph& graph) {
@@ -217,6 +254,9 @@ Result<bool> CpuBlockedLayout::run(ir::Graph& graph, PassContext& ctx) {
   if (already_laid_out(graph)) return false;
   Plan p;
   p.block = block_;
+  for (const auto& n : graph.nodes())
+    for (size_t i = 0; i < n->inputs.size(); ++i)
+      if (n->inputs[i] != nullptr) p.readers[n->inputs[i]].emplace_back(n.get(), i);
   for (const auto& n : graph.nodes()) {
     plan_conv(graph, *n, p);
     if (!p.conv_dst.count(n.get()) && !p.conv_src.count(n.get())) plan_other(graph, *n, p);
@@ -235,13 +275,16 @@ Result<bool> CpuBlockedLayout::run(ir::Graph& graph, PassContext& ctx) {
   }
   for (ir::Node* n : convs) FULCRUM_RETURN_IF_ERROR(rewrite_conv(graph, *n, p).with_context(n->label()));
   for (ir::Node* n : pools) FULCRUM_RETURN_IF_ERROR(rewrite_pool(*n).with_context(n->label()));
-  for (auto& [v, dims] : p.blocked) const_cast<ir::Value*>(v)->type.dims = blocked_dims(dims, p.block);
+  for (auto& [v, b] : p.blocked) const_cast<ir::Value*>(v)->type.dims = blocked_dims(b);
   std::map<const ir::Value*, ir::Value*> unblocked;
   for (auto [reader, i] : plain_readers) {
     ir::Value* v = reader->inputs[i];
     auto it = unblocked.find(v);
     if (it == unblocked.end()) {
-      FULCRUM_ASSIGN_OR_RETURN(ir::Value * plain, add_reorder(graph, v, p.blocked.at(v), 0));
+      const Blocked& b = p.blocked.at(v);
+      if (b.nchw[1].value % b.block != 0)  // only_convs_read() promised no other reader
+        return internal_error("{}: padded blocked tensor '{}' has a plain reader", reader->label(), v->name());
+      FULCRUM_ASSIGN_OR_RETURN(ir::Value * plain, add_reorder(graph, v, b.nchw, 0));
       it = unblocked.emplace(v, plain).first;
     }
     reader->inputs[i] = it->second;

@@ -1,8 +1,12 @@
 // Keeps activations in oneDNN's nChw8c (AVX2) or nChw16c (AVX-512) layout between
 // convolutions on the CPU backend, in the manner of ONNX Runtime's NchwcTransformer, so no
 // conv reorders its input or output. A blocked tensor is a plain 5-D tensor
-// [N, C/b, H, W, b] in the IR (ops/layout.h); only tensors with fixed C, H, W and C a
-// multiple of b are blocked (with b = 8 for C % 16 != 0 where 16 is preferred).
+// [N, ceil(C/b), H, W, b] in the IR (ops/layout.h); only tensors with fixed C, H, W are
+// blocked. b is the preferred block where it divides C; where it does not, and only
+// convolutions read the tensor, C is padded up to whole blocks if that adds at most half
+// (24 channels run as 32 in the AVX-512 kernels: no AVX2 kernel and no reorders into and
+// out of MobileNetV2's 24-channel stage; oneDNN zeroes the padding it writes); else b = 8
+// where 8 divides C; else the tensor stays NCHW.
 //   - A Conv / FusedConv (constant weights; group 1 or depthwise) writes its output blocked
 //     and reads a blocked input as is; it becomes a FusedConv with src_layout / dst_layout.
 //     A first conv (C = 3) reads NCHW and writes blocked. A full-shape residual operand of a

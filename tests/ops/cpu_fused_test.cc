@@ -199,18 +199,37 @@ TEST(CpuFused, BlockedReordersAtTheEdges) {
   }
 }
 
-// MobileNetV2's 24-channel stage where 16 channels per block are preferred: 24-channel
-// tensors take 8 per block, and convs between the two blockings still run on the CPU.
+// MobileNetV2's 24-channel stage where 16 channels per block are preferred: the 24-channel
+// tensors only convolutions read (a 1x1 and a depthwise conv, a residual Add) are padded
+// to two blocks of 16 (oneDNN writes zeros into the padding, whatever the epilogue).
+TEST(CpuFused, PaddedBlocks) {
+  Net net;
+  ir::Value* x = net.input("x", {1, 32, 7, 7}, 30);
+  ir::Value* a = net.node("Conv", {x, net.constant("w0", random_tensor({24, 32, 1, 1}, 31))}, {1, 24, 7, 7});
+  ir::Value* b = net.node("Conv", {a, net.constant("w1", random_tensor({48, 24, 1, 1}, 32))}, {1, 48, 7, 7});
+  ir::Value* c = net.node(
+      "Conv", {b, net.constant("w2", random_tensor({24, 48, 1, 1}, 33)), net.constant("b2", random_tensor({24}, 35))},
+      {1, 24, 7, 7});
+  ir::Value* s = net.node("Add", {c, a}, {1, 24, 7, 7});
+  ir::Value* e = net.node("Sigmoid", {s}, {1, 24, 7, 7});
+  ir::Value* d = net.node("Conv", {e, net.constant("w3", random_tensor({24, 1, 3, 3}, 36))}, {1, 24, 7, 7},
+                          {{"group", int64_t{24}}, {"pads", Ints{1, 1, 1, 1}}});
+  net.output(net.node("Conv", {d, net.constant("w4", random_tensor({32, 24, 3, 3}, 34))}, {1, 32, 7, 7},
+                      {{"pads", Ints{1, 1, 1, 1}}}));
+  net.expect_fused_cpu_matches_reference(5, 16);
+}
+
+// A 24-channel tensor that a non-conv also reads takes 8 per block instead, and convs
+// between the two blockings still run on the CPU.
 TEST(CpuFused, MixedBlockSizes) {
   Net net;
   ir::Value* x = net.input("x", {1, 32, 7, 7}, 30);
   ir::Value* a = net.node("Conv", {x, net.constant("w0", random_tensor({24, 32, 1, 1}, 31))}, {1, 24, 7, 7});
   ir::Value* b = net.node("Conv", {a, net.constant("w1", random_tensor({48, 24, 1, 1}, 32))}, {1, 48, 7, 7});
-  ir::Value* c = net.node("Conv", {b, net.constant("w2", random_tensor({24, 48, 1, 1}, 33))}, {1, 24, 7, 7});
-  ir::Value* s = net.node("Add", {c, a}, {1, 24, 7, 7});
-  net.output(net.node("Conv", {s, net.constant("w3", random_tensor({32, 24, 3, 3}, 34))}, {1, 32, 7, 7},
+  net.output(net.node("Sigmoid", {a}, {1, 24, 7, 7}));
+  net.output(net.node("Conv", {b, net.constant("w2", random_tensor({32, 48, 3, 3}, 34))}, {1, 32, 7, 7},
                       {{"pads", Ints{1, 1, 1, 1}}}));
-  net.expect_fused_cpu_matches_reference(4, 16);
+  net.expect_fused_cpu_matches_reference(5, 16);
 }
 
 }  // namespace

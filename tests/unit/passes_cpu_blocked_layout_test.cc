@@ -102,12 +102,38 @@ TEST(CpuBlockedLayout, TakesEightPerBlockWhereSixteenDoNotDivideTheChannels) {
   ir::Node* c12 =
       b.node("Conv", {typed(c24, {1, 24, 4, 4}), b.constant("w2", random_floats({12, 24, 1, 1}, 10))}, {"c12"});
   b.output(typed(c12, {1, 12, 4, 4}));
+  b.output(typed(b.node("Sigmoid", {c24->outputs[0]}, {"sig"}), {1, 24, 4, 4}));  // not a conv: no padding
   passes::CpuBlockedLayout pass(16);
   run_pass_and_compare(pass, b.graph(), {random_floats({1, 16, 4, 4}, 11)});
   EXPECT_EQ(b.graph().find_value("c24")->type.to_string(), "float32[1, 3, 4, 4, 8]");
   EXPECT_EQ(conv_attrs(b.graph(), "Conv_0").dst_layout, ops::Layout::kNchw8c);
   EXPECT_EQ(conv_attrs(b.graph(), "Conv_1").src_layout, ops::Layout::kNchw8c);
   EXPECT_EQ(conv_attrs(b.graph(), "Conv_1").dst_layout, ops::Layout::kNchw);
+  EXPECT_EQ(count_ops(b.graph(), "ReorderFromBlocked"), 1);
+}
+
+// Tensors only convolutions read are padded to whole blocks (24 -> 2 x 16), through a
+// residual Add, but not when padding would add more than half (8 -> 16).
+TEST(CpuBlockedLayout, PadsChannelsOnlyConvolutionsRead) {
+  GraphBuilder b(13);
+  ir::Value* x = b.input("x", DType::kFloat32, {1, 16, 4, 4});
+  ir::Node* a = b.node("Conv", {x, b.constant("w", random_floats({24, 16, 1, 1}, 12))}, {"a"});
+  ir::Node* e = b.node("Conv", {typed(a, {1, 24, 4, 4}), b.constant("w1", random_floats({48, 24, 1, 1}, 13))}, {"e"});
+  ir::Node* p = b.node("Conv", {typed(e, {1, 48, 4, 4}), b.constant("w2", random_floats({24, 48, 1, 1}, 14))}, {"p"});
+  ir::Value* s = typed(b.node("Add", {typed(p, {1, 24, 4, 4}), a->outputs[0]}, {"s"}), {1, 24, 4, 4});
+  ir::Node* c8 =
+      b.node("Conv", {s, b.constant("w3", random_floats({8, 24, 3, 3}, 15))}, {"c8"}, {{"pads", Ints{1, 1, 1, 1}}});
+  ir::Node* out = b.node("Conv", {typed(c8, {1, 8, 4, 4}), b.constant("w4", random_floats({16, 8, 1, 1}, 16))}, {"y"});
+  b.output(typed(out, {1, 16, 4, 4}));
+  passes::PassContext ctx;
+  ASSERT_TRUE(passes::FuseEpilogue().run(b.graph(), ctx).is_ok());
+  passes::CpuBlockedLayout pass(16);
+  run_pass_and_compare(pass, b.graph(), {random_floats({1, 16, 4, 4}, 17)});
+  EXPECT_EQ(b.graph().find_value("a")->type.to_string(), "float32[1, 2, 4, 4, 16]");
+  EXPECT_EQ(b.graph().find_value("s")->type.to_string(), "float32[1, 2, 4, 4, 16]");
+  EXPECT_EQ(b.graph().find_value("c8")->type.to_string(), "float32[1, 1, 4, 4, 8]");
+  EXPECT_EQ(count_ops(b.graph(), "ReorderFromBlocked"), 0) << ir::to_string(b.graph());
+  EXPECT_EQ(count_ops(b.graph(), "ReorderToBlocked"), 0);
 }
 
 }  // namespace

@@ -32,16 +32,17 @@ struct ConvEntry {
   Shape y_shape;  // logical NCHW
 };
 
-// The logical NCHW shape of a tensor in `layout`.
-Shape logical_shape(const Shape& s, Layout layout) {
+// The logical NCHW shape of a `channels`-channel tensor in `layout` (a blocked tensor's last
+// block may be padded, so the channel count comes from the weights).
+Shape logical_shape(const Shape& s, Layout layout, int64_t channels) {
   if (layout == Layout::kNchw || s.size() != 5) return s;
-  return {s[0], s[1] * s[4], s[2], s[3]};
+  return {s[0], channels, s[2], s[3]};
 }
 
 Shape physical_shape(const Shape& logical, Layout layout) {
   if (layout == Layout::kNchw) return logical;
   const int64_t block = ops::layout_block(layout);
-  return {logical[0], logical[1] / block, logical[2], logical[3], block};
+  return {logical[0], (logical[1] + block - 1) / block, logical[2], logical[3], block};
 }
 
 Tag layout_tag(Layout layout) {
@@ -69,7 +70,7 @@ class ConvKernel : public Kernel {
  private:
   Result<ConvEntry> make_entry(const Shape& x, const Shape& w, const std::vector<Shape>& operands) const;
   memory::desc user_weights_desc(const Shape& w) const;
-  Status execute(KernelContext& ctx, const ConvEntry& e) const;
+  Status execute(KernelContext& ctx, const ConvEntry& e, const Shape& x_shape) const;
 
   const ops::ConvAttrs& attrs_;
   const ops::Epilogue* epilogue_;  // null for a plain Conv
@@ -103,9 +104,6 @@ Result<ConvEntry> ConvKernel::make_entry(const Shape& x, const Shape& w, const s
   FULCRUM_ASSIGN_OR_RETURN(ops::WindowGeometry g, ops::window_geometry(attrs_, {x[2], x[3]}, {w[2], w[3]}));
   ConvEntry e;
   e.y_shape = {x[0], w[0], g.out[0], g.out[1]};
-  if (e.y_shape[1] % ops::layout_block(dst_layout_) != 0)
-    return invalid_argument("a blocked output needs a multiple of {} channels, got {}", ops::layout_block(dst_layout_),
-                            e.y_shape[1]);
   memory::dims dilations = {g.dilations[0] - 1, g.dilations[1] - 1};  // oneDNN counts the gaps
   const memory::desc weights_any(user_weights_desc(w).dims(), memory::data_type::f32, Tag::any);
   const auto any = [](const Shape& s) { return memory::desc(to_dims(s), memory::data_type::f32, Tag::any); };
@@ -168,26 +166,27 @@ Status ConvKernel::run(KernelContext& ctx) {
   if (x.dtype() != DType::kFloat32 || w.dtype() != DType::kFloat32 || x.rank() != x_rank || w.rank() != 4)
     return invalid_argument("expected float32 {}-D X and 4-D W, got {} {} and {} {}", x_rank, dtype_name(x.dtype()),
                             shape_to_string(x.shape()), dtype_name(w.dtype()), shape_to_string(w.shape()));
-  if (x_rank == 5 && x.dim(4) != ops::layout_block(src_layout_))
-    return invalid_argument("blocked X {} must have {} channels per block", shape_to_string(x.shape()),
-                            ops::layout_block(src_layout_));
+  const int64_t in_channels = w.dim(1) * attrs_.group;
+  if (x_rank == 5 && (x.dim(4) != ops::layout_block(src_layout_) ||
+                      physical_shape(logical_shape(x.shape(), src_layout_, in_channels), src_layout_) != x.shape()))
+    return invalid_argument("blocked X {} does not hold {} channels in blocks of {}", shape_to_string(x.shape()),
+                            in_channels, ops::layout_block(src_layout_));
   if (has_bias_ && (ctx.input(2).dtype() != DType::kFloat32 || ctx.input(2).shape() != Shape{w.dim(0)}))
     return invalid_argument("bias B must be a 1-D float32 tensor of {} values, got {} {}", w.dim(0),
                             dtype_name(ctx.input(2).dtype()), shape_to_string(ctx.input(2).shape()));
   ThreadScope threads(thread_limit());
-  const Shape x_shape = logical_shape(x.shape(), src_layout_);
+  const Shape x_shape = logical_shape(x.shape(), src_layout_, in_channels);
   std::vector<Shape> operands = epilogue_ ? operand_shapes(*epilogue_, ctx) : std::vector<Shape>{};
-  if (dst_layout_ != Layout::kNchw)  // a blocked residual is [N, C/8, H, W, 8]: key on its logical shape
-    for (Shape& s : operands) s = logical_shape(s, dst_layout_);
+  if (dst_layout_ != Layout::kNchw)  // a blocked residual is [N, C/b, H, W, b]: key on its logical shape
+    for (Shape& s : operands) s = logical_shape(s, dst_layout_, w.dim(0));
   std::vector<Shape> key = {x_shape, w.shape()};
   key.insert(key.end(), operands.begin(), operands.end());
   FULCRUM_ASSIGN_OR_RETURN(auto entry, cache_.get(key, [&] { return make_entry(x_shape, w.shape(), operands); }));
-  return catch_dnnl([&] { return execute(ctx, *entry); });
+  return catch_dnnl([&] { return execute(ctx, *entry, x_shape); });
 }
 
-Status ConvKernel::execute(KernelContext& ctx, const ConvEntry& e) const {
+Status ConvKernel::execute(KernelContext& ctx, const ConvEntry& e, const Shape& x_shape) const {
   dnnl::stream& stream = dnnl_stream();
-  const Shape x_shape = logical_shape(ctx.input(0).shape(), src_layout_);
   memory x = wrap(ctx.input(0), activation_desc(x_shape, src_layout_));
   memory src = x;
   if (e.src_in) {
@@ -208,16 +207,18 @@ Status ConvKernel::execute(KernelContext& ctx, const ConvEntry& e) const {
   return Status::ok();
 }
 
-// The logical input shape the graph declares, with a symbolic batch taken as 1; empty when
-// the spatial size is unknown (then the weights are packed on the first run).
-Shape declared_input_shape(const ValueInfo& x, Layout layout) {
+// The logical input shape (of `channels` channels) the graph declares, with a symbolic batch
+// taken as 1; empty when the spatial size is unknown (then the weights are packed on the
+// first run).
+Shape declared_input_shape(const ValueInfo& x, Layout layout, int64_t channels) {
   const int64_t rank = layout != Layout::kNchw ? 5 : 4;
   if (x.rank != rank) return {};
   for (int64_t d = 1; d < rank; ++d)
     if (x.dims[d] < 0) return {};
   Shape s = x.dims;
   if (s[0] < 0) s[0] = 1;
-  return logical_shape(s, layout);
+  const Shape logical = logical_shape(s, layout, channels);
+  return physical_shape(logical, layout) == s ? logical : Shape{};
 }
 
 KernelResult make_conv(const ir::Node& node, const KernelConfig& config, const ops::ConvAttrs& a,
@@ -231,7 +232,7 @@ KernelResult make_conv(const ir::Node& node, const KernelConfig& config, const o
   if (fused && !supports_epilogue(fused->epilogue, node)) return KernelResult(nullptr);
   auto kernel = std::make_unique<ConvKernel>(node, a, fused);
   if (!w.constant) return KernelResult(std::move(kernel));
-  const Shape hint = declared_input_shape(x, src_layout);
+  const Shape hint = declared_input_shape(x, src_layout, w.dims[1] * a.group);
   if (hint.empty() || hint[1] != w.dims[1] * a.group) return KernelResult(std::move(kernel));
   // Operand shapes as declared (a symbolic batch as 1); unknown ones defer packing to the first run.
   std::vector<Shape> operands;
@@ -242,7 +243,7 @@ KernelResult make_conv(const ir::Node& node, const KernelConfig& config, const o
       if (o.rank < 0 || std::count(o.dims.begin() + 1, o.dims.end(), -1) > 0) return KernelResult(std::move(kernel));
       Shape s = o.dims;
       if (!s.empty() && s[0] < 0) s[0] = 1;
-      operands.push_back(logical_shape(s, fused->dst_layout));
+      operands.push_back(logical_shape(s, fused->dst_layout, w.dims[0]));
     }
   }
   ThreadScope threads(config.threads);

@@ -1,5 +1,6 @@
 // fulcrum.ReorderToBlocked / ReorderFromBlocked (ops/layout.h) on oneDNN's reorder: NCHW
-// to nChw8c / nChw16c and back, the blocked tensor being the IR's 5-D [N, C/b, H, W, b].
+// to nChw8c / nChw16c (a last partial block padded with zeros) and back, the blocked tensor
+// being the IR's 5-D [N, ceil(C/b), H, W, b].
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/dnnl_context.h"
 #include "core/parallel.h"
@@ -23,12 +24,12 @@ class BlockReorderKernel : public Kernel {
 
   Status run(KernelContext& ctx) override {
     const Tensor& x = ctx.input(0);
-    const bool ok = x.dtype() == DType::kFloat32 && (to_blocked_ ? x.rank() == 4 && x.dim(1) % block_ == 0
-                                                                 : x.rank() == 5 && (x.dim(4) == 8 || x.dim(4) == 16));
+    const bool ok = x.dtype() == DType::kFloat32 &&
+                    (to_blocked_ ? x.rank() == 4 : x.rank() == 5 && (x.dim(4) == 8 || x.dim(4) == 16));
     if (!ok)
       return invalid_argument("expected a float32 {} tensor, got {} {}",
-                              to_blocked_ ? "[N, C, H, W] (C a multiple of the block)" : "blocked [N, C/b, H, W, b]",
-                              dtype_name(x.dtype()), shape_to_string(x.shape()));
+                              to_blocked_ ? "[N, C, H, W]" : "blocked [N, C/b, H, W, b]", dtype_name(x.dtype()),
+                              shape_to_string(x.shape()));
     ThreadScope threads(thread_limit());
     FULCRUM_ASSIGN_OR_RETURN(auto entry, cache_.get({x.shape()}, [&] { return make_entry(x.shape()); }));
     return catch_dnnl([&] {
@@ -49,7 +50,7 @@ class BlockReorderKernel : public Kernel {
     const memory::desc blocked = plain_desc(logical, block == 16 ? Tag::nChw16c : Tag::nChw8c);
     e.src = to_blocked_ ? plain : blocked;
     e.dst = to_blocked_ ? blocked : plain;
-    e.y_shape = to_blocked_ ? Shape{x[0], x[1] / block, x[2], x[3], block} : logical;
+    e.y_shape = to_blocked_ ? Shape{x[0], (x[1] + block - 1) / block, x[2], x[3], block} : logical;
     e.prim = dnnl::reorder(dnnl::reorder::primitive_desc(dnnl_engine(), e.src, dnnl_engine(), e.dst));
     return e;
   }

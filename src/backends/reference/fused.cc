@@ -14,19 +14,20 @@ namespace fulcrum::backends::reference {
 namespace {
 
 // The anchor's inputs (its three slots), then the epilogue.
-// A blocked source is unblocked first; with a blocked destination, the epilogue runs on
-// the unblocked result (unblocking 5-D operands: a plain operand never has the rank of a
-// blocked one) and the result is blocked last.
+// A blocked source is unblocked first (to `src_channels`: a padded block's padding is
+// dropped); with a blocked destination, the epilogue runs on the unblocked result
+// (unblocking 5-D operands to its channels: a plain operand never has the rank of a blocked
+// one) and the result is blocked last.
 Status run_fused(KernelContext& ctx, const char* anchor, std::shared_ptr<const ops::OpAttrs> anchor_attrs,
                  int64_t anchor_opset, const ops::Epilogue& epilogue, ops::Layout src = ops::Layout::kNchw,
-                 ops::Layout dst = ops::Layout::kNchw) {
+                 ops::Layout dst = ops::Layout::kNchw, int64_t src_channels = -1) {
   const ir::Node& node = ctx.node();
   std::vector<const Tensor*> anchor_inputs;
   for (size_t i = 0; i < ops::kFusedAnchorInputs && i < ctx.num_inputs(); ++i)
     anchor_inputs.push_back(ctx.has_input(i) ? &ctx.input(i) : nullptr);
   Tensor x_plain;
   if (src != ops::Layout::kNchw && !anchor_inputs.empty() && anchor_inputs[0] != nullptr) {
-    FULCRUM_ASSIGN_OR_RETURN(x_plain, from_blocked(*anchor_inputs[0]));
+    FULCRUM_ASSIGN_OR_RETURN(x_plain, from_blocked(*anchor_inputs[0], src_channels));
     anchor_inputs[0] = &x_plain;
   }
   while (!anchor_inputs.empty() && anchor_inputs.back() == nullptr) anchor_inputs.pop_back();
@@ -41,7 +42,7 @@ Status run_fused(KernelContext& ctx, const char* anchor, std::shared_ptr<const o
     }
     Tensor operand_plain;
     if (dst != ops::Layout::kNchw && inputs.size() == 2 && inputs[1]->rank() == 5) {
-      FULCRUM_ASSIGN_OR_RETURN(operand_plain, from_blocked(*inputs[1]));
+      FULCRUM_ASSIGN_OR_RETURN(operand_plain, from_blocked(*inputs[1], acc.rank() == 4 ? acc.dim(1) : -1));
       inputs[1] = &operand_plain;
     }
     FULCRUM_ASSIGN_OR_RETURN(acc, run_stage(node, op.domain, op.op_type, op.opset, op.typed, std::move(inputs)));
@@ -56,7 +57,10 @@ Status run_fused(KernelContext& ctx, const char* anchor, std::shared_ptr<const o
 Status fused_conv(KernelContext& ctx) {
   const auto& a = ctx.attrs<ops::FusedConvAttrs>();
   auto conv = std::make_shared<ops::ConvAttrs>(a);
-  return run_fused(ctx, "Conv", std::move(conv), 11, a.epilogue, a.src_layout, a.dst_layout);
+  const int64_t channels = ctx.num_inputs() > 1 && ctx.has_input(1) && ctx.input(1).rank() == 4
+                               ? ctx.input(1).dim(1) * a.group
+                               : -1;  // the anchor reports a missing or malformed W
+  return run_fused(ctx, "Conv", std::move(conv), 11, a.epilogue, a.src_layout, a.dst_layout, channels);
 }
 
 Status fused_matmul(KernelContext& ctx) {

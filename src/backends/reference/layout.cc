@@ -8,15 +8,16 @@
 namespace fulcrum::backends::reference {
 namespace {
 
-// Copies between NCHW element (n, c, s) (s the flattened spatial index) and its blocked
-// position [n, c / b, s, c % b].
+// Copies between NCHW element (n, c, s) (s the flattened spatial index, c < channels) and
+// its blocked position [n, c / b, s, c % b] (of `blocks` blocks per image).
 template <bool kToBlocked>
-void copy_blocks(const float* src, float* dst, int64_t n, int64_t c, int64_t spatial, int64_t block) {
+void copy_blocks(const float* src, float* dst, int64_t n, int64_t channels, int64_t blocks, int64_t spatial,
+                 int64_t block) {
   for (int64_t in = 0; in < n; ++in)
-    for (int64_t ic = 0; ic < c; ++ic)
+    for (int64_t ic = 0; ic < channels; ++ic)
       for (int64_t s = 0; s < spatial; ++s) {
-        const int64_t plain = (in * c + ic) * spatial + s;
-        const int64_t blocked = ((in * (c / block) + ic / block) * spatial + s) * block + ic % block;
+        const int64_t plain = (in * channels + ic) * spatial + s;
+        const int64_t blocked = ((in * blocks + ic / block) * spatial + s) * block + ic % block;
         if (kToBlocked)
           dst[blocked] = src[plain];
         else
@@ -67,21 +68,25 @@ FULCRUM_REFERENCE_KERNEL_DOMAIN("fulcrum", BlockedPool, blocked_pool);
 }  // namespace
 
 Result<Tensor> to_blocked(const Tensor& x, int64_t block) {
-  if (x.dtype() != DType::kFloat32 || x.rank() != 4 || block <= 0 || x.dim(1) % block != 0)
-    return invalid_argument("expected a float32 [N, C, H, W] tensor with C a multiple of {}, got {} {}", block,
-                            dtype_name(x.dtype()), shape_to_string(x.shape()));
-  Tensor y = Tensor::zeros(DType::kFloat32, {x.dim(0), x.dim(1) / block, x.dim(2), x.dim(3), block});
-  copy_blocks<true>(x.data<float>(), y.mutable_data<float>(), x.dim(0), x.dim(1), x.dim(2) * x.dim(3), block);
+  if (x.dtype() != DType::kFloat32 || x.rank() != 4 || (block != 8 && block != 16))
+    return invalid_argument("expected a float32 [N, C, H, W] tensor and a block of 8 or 16, got {} {} and {}",
+                            dtype_name(x.dtype()), shape_to_string(x.shape()), block);
+  const int64_t blocks = (x.dim(1) + block - 1) / block;
+  Tensor y = Tensor::zeros(DType::kFloat32, {x.dim(0), blocks, x.dim(2), x.dim(3), block});
+  copy_blocks<true>(x.data<float>(), y.mutable_data<float>(), x.dim(0), x.dim(1), blocks, x.dim(2) * x.dim(3), block);
   return y;
 }
 
-Result<Tensor> from_blocked(const Tensor& x) {
+Result<Tensor> from_blocked(const Tensor& x, int64_t channels) {
   if (x.dtype() != DType::kFloat32 || x.rank() != 5 || (x.dim(4) != 8 && x.dim(4) != 16))
     return invalid_argument("expected a float32 blocked [N, C/b, H, W, b] tensor (b = 8 or 16), got {} {}",
                             dtype_name(x.dtype()), shape_to_string(x.shape()));
-  const int64_t block = x.dim(4);
-  Tensor y = Tensor::zeros(DType::kFloat32, {x.dim(0), x.dim(1) * block, x.dim(2), x.dim(3)});
-  copy_blocks<false>(x.data<float>(), y.mutable_data<float>(), x.dim(0), y.dim(1), x.dim(2) * x.dim(3), block);
+  const int64_t block = x.dim(4), blocks = x.dim(1);
+  if (channels < 0) channels = blocks * block;
+  if (channels > blocks * block || channels <= (blocks - 1) * block)
+    return invalid_argument("a blocked tensor {} cannot hold {} channels", shape_to_string(x.shape()), channels);
+  Tensor y = Tensor::zeros(DType::kFloat32, {x.dim(0), channels, x.dim(2), x.dim(3)});
+  copy_blocks<false>(x.data<float>(), y.mutable_data<float>(), x.dim(0), channels, blocks, x.dim(2) * x.dim(3), block);
   return y;
 }
 

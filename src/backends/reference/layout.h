@@ -11,10 +11,11 @@
 
 namespace fulcrum::backends::reference {
 
-// [N, C, H, W] -> [N, C/b, H, W, b]; C must be a multiple of b.
+// [N, C, H, W] -> [N, ceil(C/b), H, W, b], a last partial block padded with zeros.
 Result<Tensor> to_blocked(const Tensor& x, int64_t block);
-// [N, C/b, H, W, b] -> [N, C, H, W].
-Result<Tensor> from_blocked(const Tensor& x);
+// [N, B, H, W, b] -> [N, C, H, W]: the first `channels` (B * b when negative; the last
+// block's padding is dropped).
+Result<Tensor> from_blocked(const Tensor& x, int64_t channels = -1);
 
 // Runs the reference kernel of `domain`.`op_type` on `inputs` as if it were the node `node`
 // (whose name errors then carry), and returns its single output.
