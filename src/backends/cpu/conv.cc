@@ -7,6 +7,8 @@
 #include "ops/conv.h"
 
 #include <algorithm>
+#include <atomic>
+#include <memory>
 #include <optional>
 
 #include "backends/cpu/cpu_kernels.h"
@@ -29,7 +31,12 @@ struct ConvEntry {
   memory::desc weights_desc;
   memory weights;  // packed for this primitive; empty when W is a run-time input
   EpiloguePlan epilogue;
-  Shape y_shape;  // logical NCHW
+  Shape y_shape;                      // logical NCHW
+  Shape y_physical;                   // as Y holds it
+  memory::desc x_user, y_user, bias;  // the tensors' own layouts
+  // X's, W's and the post-op operands' shapes as the tensors hold them: a run with these
+  // takes this entry without building a cache key.
+  std::vector<Shape> physical_key;
 };
 
 // The logical NCHW shape of a `channels`-channel tensor in `layout` (a blocked tensor's last
@@ -70,7 +77,11 @@ class ConvKernel : public Kernel {
  private:
   Result<ConvEntry> make_entry(const Shape& x, const Shape& w, const std::vector<Shape>& operands) const;
   memory::desc user_weights_desc(const Shape& w) const;
-  Status execute(KernelContext& ctx, const ConvEntry& e, const Shape& x_shape) const;
+  // The entry for this run's shapes (checking the inputs), from the cache or made.
+  Result<std::shared_ptr<const ConvEntry>> find_entry(const KernelContext& ctx);
+  // Whether the last run's entry fits this run's inputs as they are.
+  bool fits(const ConvEntry& e, const KernelContext& ctx) const;
+  Status execute(KernelContext& ctx, const ConvEntry& e) const;
 
   const ops::ConvAttrs& attrs_;
   const ops::Epilogue* epilogue_;  // null for a plain Conv
@@ -79,6 +90,7 @@ class ConvKernel : public Kernel {
   bool has_bias_;
   memory packed_;  // W packed at build time for the input shape the graph declares
   ShapeCache<ConvEntry> cache_;
+  std::atomic<std::shared_ptr<const ConvEntry>> last_;  // the last run's entry
 };
 
 ConvKernel::ConvKernel(const ir::Node& node, const ops::ConvAttrs& attrs, const ops::FusedConvAttrs* fused)
@@ -136,11 +148,14 @@ Result<ConvEntry> ConvKernel::make_entry(const Shape& x, const Shape& w, const s
   e.prim = dnnl::convolution_forward(pd);
   e.src = pd.src_desc();
   e.dst = pd.dst_desc();
-  const memory::desc x_user = activation_desc(x, src_layout_), y_user = activation_desc(e.y_shape, dst_layout_);
-  if (e.src != x_user)
-    e.src_in = dnnl::reorder(dnnl::reorder::primitive_desc(dnnl_engine(), x_user, dnnl_engine(), e.src));
-  if (e.dst != y_user)
-    e.dst_out = dnnl::reorder(dnnl::reorder::primitive_desc(dnnl_engine(), e.dst, dnnl_engine(), y_user));
+  e.x_user = activation_desc(x, src_layout_);
+  e.y_user = activation_desc(e.y_shape, dst_layout_);
+  e.y_physical = physical_shape(e.y_shape, dst_layout_);
+  e.bias = plain_desc({e.y_shape[1]});
+  if (e.src != e.x_user)
+    e.src_in = dnnl::reorder(dnnl::reorder::primitive_desc(dnnl_engine(), e.x_user, dnnl_engine(), e.src));
+  if (e.dst != e.y_user)
+    e.dst_out = dnnl::reorder(dnnl::reorder::primitive_desc(dnnl_engine(), e.dst, dnnl_engine(), e.y_user));
   e.weights_desc = pd.weights_desc();
   if (weights_.defined() || packed_) {
     e.weights = packed_ && packed_.get_desc() == pd.weights_desc()
@@ -160,6 +175,33 @@ Status ConvKernel::pack(const Shape& x_hint, const std::vector<Shape>& operands)
 
 Status ConvKernel::run(KernelContext& ctx) {
   FULCRUM_RETURN_IF_ERROR(ctx.require_inputs({"X", "W"}));
+  ThreadScope threads(thread_limit());
+  std::shared_ptr<const ConvEntry> entry = last_.load();
+  if (!entry || !fits(*entry, ctx)) {
+    FULCRUM_ASSIGN_OR_RETURN(entry, find_entry(ctx));
+    last_.store(entry);
+  }
+  return catch_dnnl([&] { return execute(ctx, *entry); });
+}
+
+bool ConvKernel::fits(const ConvEntry& e, const KernelContext& ctx) const {
+  const Tensor& x = ctx.input(0);
+  const Tensor& w = ctx.input(1);
+  if (x.dtype() != DType::kFloat32 || w.dtype() != DType::kFloat32 || x.shape() != e.physical_key[0] ||
+      w.shape() != e.physical_key[1])
+    return false;
+  if (has_bias_) {
+    const Tensor& b = ctx.input(2);
+    if (b.dtype() != DType::kFloat32 || b.rank() != 1 || b.dim(0) != w.dim(0)) return false;
+  }
+  size_t k = 2;
+  if (epilogue_ != nullptr)
+    for (const ops::PostOp& op : epilogue_->post_ops)
+      if (op.input >= 0 && ctx.input(static_cast<size_t>(op.input)).shape() != e.physical_key[k++]) return false;
+  return true;
+}
+
+Result<std::shared_ptr<const ConvEntry>> ConvKernel::find_entry(const KernelContext& ctx) {
   const Tensor& x = ctx.input(0);
   const Tensor& w = ctx.input(1);
   const int64_t x_rank = src_layout_ != Layout::kNchw ? 5 : 4;
@@ -174,20 +216,24 @@ Status ConvKernel::run(KernelContext& ctx) {
   if (has_bias_ && (ctx.input(2).dtype() != DType::kFloat32 || ctx.input(2).shape() != Shape{w.dim(0)}))
     return invalid_argument("bias B must be a 1-D float32 tensor of {} values, got {} {}", w.dim(0),
                             dtype_name(ctx.input(2).dtype()), shape_to_string(ctx.input(2).shape()));
-  ThreadScope threads(thread_limit());
   const Shape x_shape = logical_shape(x.shape(), src_layout_, in_channels);
-  std::vector<Shape> operands = epilogue_ ? operand_shapes(*epilogue_, ctx) : std::vector<Shape>{};
+  const std::vector<Shape> physical_operands = epilogue_ ? operand_shapes(*epilogue_, ctx) : std::vector<Shape>{};
+  std::vector<Shape> operands = physical_operands;
   if (dst_layout_ != Layout::kNchw)  // a blocked residual is [N, C/b, H, W, b]: key on its logical shape
     for (Shape& s : operands) s = logical_shape(s, dst_layout_, w.dim(0));
   std::vector<Shape> key = {x_shape, w.shape()};
   key.insert(key.end(), operands.begin(), operands.end());
-  FULCRUM_ASSIGN_OR_RETURN(auto entry, cache_.get(key, [&] { return make_entry(x_shape, w.shape(), operands); }));
-  return catch_dnnl([&] { return execute(ctx, *entry, x_shape); });
+  return cache_.get(key, [&]() -> Result<ConvEntry> {
+    FULCRUM_ASSIGN_OR_RETURN(ConvEntry e, make_entry(x_shape, w.shape(), operands));
+    e.physical_key = {x.shape(), w.shape()};
+    e.physical_key.insert(e.physical_key.end(), physical_operands.begin(), physical_operands.end());
+    return e;
+  });
 }
 
-Status ConvKernel::execute(KernelContext& ctx, const ConvEntry& e, const Shape& x_shape) const {
+Status ConvKernel::execute(KernelContext& ctx, const ConvEntry& e) const {
   dnnl::stream& stream = dnnl_stream();
-  memory x = wrap(ctx.input(0), activation_desc(x_shape, src_layout_));
+  memory x = wrap(ctx.input(0), e.x_user);
   memory src = x;
   if (e.src_in) {
     src = memory(e.src, dnnl_engine());
@@ -195,13 +241,13 @@ Status ConvKernel::execute(KernelContext& ctx, const ConvEntry& e, const Shape& 
   }
   memory weights =
       e.weights ? e.weights : reorder_to(wrap(ctx.input(1), user_weights_desc(ctx.input(1).shape())), e.weights_desc);
-  Tensor& y = ctx.allocate_output_uninitialized(0, DType::kFloat32, physical_shape(e.y_shape, dst_layout_));
-  memory y_mem = wrap(y, activation_desc(e.y_shape, dst_layout_));
+  Tensor& y = ctx.allocate_output_uninitialized(0, DType::kFloat32, e.y_physical);
+  memory y_mem = wrap(y, e.y_user);
   memory dst = e.dst_out ? memory(e.dst, dnnl_engine()) : y_mem;
-  std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
-  if (has_bias_) args[DNNL_ARG_BIAS] = wrap(ctx.input(2), plain_desc({e.y_shape[1]}));
+  ExecArgs args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
+  if (has_bias_) args.add(DNNL_ARG_BIAS, wrap(ctx.input(2), e.bias));
   add_operand_args(e.epilogue, ctx, args);
-  e.prim.execute(stream, args);
+  args.execute(e.prim, stream);
   if (e.dst_out) e.dst_out->execute(stream, dst, y_mem);
   stream.wait();
   return Status::ok();

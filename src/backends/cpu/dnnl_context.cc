@@ -62,6 +62,18 @@ dnnl::memory reorder_to(const dnnl::memory& src, const dnnl::memory::desc& want)
   return dst;
 }
 
+void ExecArgs::add(int arg, const dnnl::memory& memory) {
+  if (size_ == kCapacity) throw dnnl::error(dnnl_invalid_arguments, "too many primitive arguments");
+  memories_[size_] = memory;
+  args_[size_] = {arg, memory.get()};
+  ++size_;
+}
+
+void ExecArgs::execute(const dnnl::primitive& primitive, dnnl::stream& stream) const {
+  dnnl::error::wrap_c_api(dnnl_primitive_execute(primitive.get(), stream.get(), size_, args_.data()),
+                          "could not execute a primitive");
+}
+
 Tensor empty_float(Shape shape) {
   const size_t bytes = static_cast<size_t>(std::max<int64_t>(1, shape_numel(shape))) * sizeof(float);
   void* data = std::aligned_alloc(64, (bytes + 63) / 64 * 64);

@@ -2,6 +2,8 @@
 // conversions between Fulcrum tensors and oneDNN memory, and a per-shape primitive cache.
 #pragma once
 
+#include <array>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -58,6 +60,24 @@ dnnl::memory wrap(const Tensor& t, const dnnl::memory::desc& desc);
 // `src` in layout `want`: src itself when the layouts match, else a reordered copy.
 dnnl::memory reorder_to(const dnnl::memory& src, const dnnl::memory::desc& want);
 void reorder(const dnnl::memory& src, const dnnl::memory& dst);
+
+// A primitive's execute arguments, held in place: the C++ API's execute() takes an
+// unordered_map and copies it into a vector on every call (a dozen allocations per layer).
+class ExecArgs {
+ public:
+  ExecArgs(std::initializer_list<std::pair<int, dnnl::memory>> args) {
+    for (const auto& [arg, memory] : args) add(arg, memory);
+  }
+  // Throws dnnl::error past the capacity (no primitive takes that many).
+  void add(int arg, const dnnl::memory& memory);
+  void execute(const dnnl::primitive& primitive, dnnl::stream& stream) const;
+
+ private:
+  static constexpr int kCapacity = 16;
+  std::array<dnnl::memory, kCapacity> memories_;
+  std::array<dnnl_exec_arg_t, kCapacity> args_;
+  int size_ = 0;
+};
 
 // A float32 tensor whose bytes are not initialized (the kernel writes all of them).
 Tensor empty_float(Shape shape);

@@ -97,12 +97,12 @@ class PackedMatmulKernel : public Kernel {
     FULCRUM_ASSIGN_OR_RETURN(auto entry, cache_.get(key, [&] { return make_entry(rows, operands); }));
     return catch_dnnl([&] {
       Tensor& y = ctx.allocate_output_uninitialized(0, DType::kFloat32, y_shape);
-      std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, wrap(a, plain_desc({rows, k_}))},
-                                              {DNNL_ARG_WEIGHTS, entry->weights},
-                                              {DNNL_ARG_DST, wrap(y, plain_desc({rows, n_}))}};
-      if (bias_.defined()) args[DNNL_ARG_BIAS] = wrap(bias_, plain_desc({1, n_}));
+      ExecArgs args = {{DNNL_ARG_SRC, wrap(a, plain_desc({rows, k_}))},
+                       {DNNL_ARG_WEIGHTS, entry->weights},
+                       {DNNL_ARG_DST, wrap(y, plain_desc({rows, n_}))}};
+      if (bias_.defined()) args.add(DNNL_ARG_BIAS, wrap(bias_, plain_desc({1, n_})));
       add_operand_args(entry->epilogue, ctx, args);
-      entry->prim.execute(dnnl_stream(), args);
+      args.execute(entry->prim, dnnl_stream());
       dnnl_stream().wait();
       return Status::ok();
     });
@@ -180,11 +180,11 @@ class MatmulKernel : public Kernel {
     }));
     return catch_dnnl([&] {
       Tensor& y = ctx.allocate_output_uninitialized(0, DType::kFloat32, y_shape);
-      std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, wrap(a, plain_desc(as))},
-                                              {DNNL_ARG_WEIGHTS, wrap(b, plain_desc(bs))},
-                                              {DNNL_ARG_DST, wrap(y, plain_desc(ys))}};
+      ExecArgs args = {{DNNL_ARG_SRC, wrap(a, plain_desc(as))},
+                       {DNNL_ARG_WEIGHTS, wrap(b, plain_desc(bs))},
+                       {DNNL_ARG_DST, wrap(y, plain_desc(ys))}};
       add_operand_args(entry->epilogue, ctx, args);
-      entry->prim.execute(dnnl_stream(), args);
+      args.execute(entry->prim, dnnl_stream());
       dnnl_stream().wait();
       return Status::ok();
     });

@@ -112,9 +112,9 @@ std::vector<Shape> operand_shapes(const ops::Epilogue& e, const KernelContext& c
   return shapes;
 }
 
-void add_operand_args(const EpiloguePlan& plan, const KernelContext& ctx, std::unordered_map<int, dnnl::memory>& args) {
+void add_operand_args(const EpiloguePlan& plan, const KernelContext& ctx, ExecArgs& args) {
   for (const BinaryOperand& o : plan.operands)
-    args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(o.post_op) | DNNL_ARG_SRC_1] = wrap(ctx.input(o.input), o.desc);
+    args.add(DNNL_ARG_ATTR_MULTIPLE_POST_OP(o.post_op) | DNNL_ARG_SRC_1, wrap(ctx.input(o.input), o.desc));
 }
 
 }  // namespace fulcrum::backends::cpu

@@ -46,6 +46,6 @@ Result<EpiloguePlan> plan_epilogue(const ops::Epilogue& e, const Shape& dst, con
 std::vector<Shape> operand_shapes(const ops::Epilogue& e, const KernelContext& ctx);
 
 // Adds the operands' memories to a primitive's execute arguments.
-void add_operand_args(const EpiloguePlan& plan, const KernelContext& ctx, std::unordered_map<int, dnnl::memory>& args);
+void add_operand_args(const EpiloguePlan& plan, const KernelContext& ctx, ExecArgs& args);
 
 }  // namespace fulcrum::backends::cpu

@@ -175,10 +175,10 @@ Status QConvKernel::execute(KernelContext& ctx, const QConvEntry& e, const Shape
   Tensor& y = ctx.allocate_output_uninitialized(0, q_.out_dtype, y_physical);
   memory y_mem = wrap(y, e.y_user);
   memory dst = e.dst_out ? memory(e.dst, dnnl_engine()) : y_mem;
-  std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, e.weights}, {DNNL_ARG_DST, dst}};
-  if (bias_.defined()) args[DNNL_ARG_BIAS] = wrap(bias_, plain_desc({bias_.dim(0)}));
+  ExecArgs args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, e.weights}, {DNNL_ARG_DST, dst}};
+  if (bias_.defined()) args.add(DNNL_ARG_BIAS, wrap(bias_, plain_desc({bias_.dim(0)})));
   prepare_epilogue(e.epilogue, ctx, dst, args);
-  e.prim.execute(stream, args);
+  args.execute(e.prim, stream);
   if (e.dst_out) e.dst_out->execute(stream, dst, y_mem);
   stream.wait();
   return Status::ok();

@@ -115,10 +115,10 @@ class QMatmulKernel : public Kernel {
     }
     Tensor& y = ctx.allocate_output_uninitialized(0, q_.out_dtype, y_shape);
     memory dst = wrap(y, memory::desc({rows, n_}, dnnl_dtype(q_.out_dtype), Tag::ab));
-    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, e.weights}, {DNNL_ARG_DST, dst}};
-    if (bias_.defined()) args[DNNL_ARG_BIAS] = wrap(bias_, plain_desc({1, n_}));
+    ExecArgs args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, e.weights}, {DNNL_ARG_DST, dst}};
+    if (bias_.defined()) args.add(DNNL_ARG_BIAS, wrap(bias_, plain_desc({1, n_})));
     prepare_epilogue(e.epilogue, ctx, dst, args);
-    e.prim.execute(stream, args);
+    args.execute(e.prim, stream);
     stream.wait();
     return Status::ok();
   }

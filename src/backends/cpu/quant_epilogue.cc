@@ -195,15 +195,14 @@ Result<QuantEpilogue> plan_quant_epilogue(const ops::Epilogue& e, const ops::Qua
   return out;
 }
 
-void prepare_epilogue(const QuantEpilogue& e, const KernelContext& ctx, const memory& dst,
-                      std::unordered_map<int, memory>& args) {
+void prepare_epilogue(const QuantEpilogue& e, const KernelContext& ctx, const memory& dst, ExecArgs& args) {
   if (e.sum) {
     memory held(e.sum->dst, dnnl_engine(), dst.get_data_handle());
     memory operand = wrap(ctx.input(e.sum->input), e.sum->user);
     e.sum->copy.execute(dnnl_stream(), operand, held);
   }
   for (const BinaryOperand& o : e.binary)
-    args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(o.post_op) | DNNL_ARG_SRC_1] = wrap(ctx.input(o.input), o.desc);
+    args.add(DNNL_ARG_ATTR_MULTIPLE_POST_OP(o.post_op) | DNNL_ARG_SRC_1, wrap(ctx.input(o.input), o.desc));
 }
 
 }  // namespace fulcrum::backends::cpu

@@ -95,7 +95,6 @@ std::vector<QuantOperand> quant_operands(const ops::Epilogue& e, const KernelCon
 
 // Before the primitive runs: copies the residual (if any) into `dst`, and adds the binary
 // operands to `args`.
-void prepare_epilogue(const QuantEpilogue& e, const KernelContext& ctx, const dnnl::memory& dst,
-                      std::unordered_map<int, dnnl::memory>& args);
+void prepare_epilogue(const QuantEpilogue& e, const KernelContext& ctx, const dnnl::memory& dst, ExecArgs& args);
 
 }  // namespace fulcrum::backends::cpu
