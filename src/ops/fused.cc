@@ -83,7 +83,32 @@ Result<std::shared_ptr<const OpAttrs>> parse_fused_matmul(const Attributes& attr
   return std::shared_ptr<const OpAttrs>(std::move(out));
 }
 
+constexpr const char* kPointwisePrefix = "pw.";
+constexpr const char* kDepthwisePrefix = "dw.";
+
+Result<std::shared_ptr<const OpAttrs>> parse_fused_conv_depthwise(const Attributes& attrs, int64_t opset) {
+  auto out = std::make_shared<FusedConvDepthwiseAttrs>();
+  for (auto [prefix, part] :
+       {std::pair{kPointwisePrefix, &out->pointwise}, std::pair{kDepthwisePrefix, &out->depthwise}}) {
+    Attributes raw;
+    for (const auto& [key, value] : attrs)
+      if (key.rfind(prefix, 0) == 0) raw.emplace(key.substr(std::string_view(prefix).size()), value);
+    auto parsed = parse_fused_conv(raw, opset);
+    if (!parsed.is_ok()) return parsed.status().with_context(std::string(prefix, 2) + " conv");
+    *part = std::static_pointer_cast<const FusedConvAttrs>(std::move(parsed).value());
+    for (const PostOp& op : (*part)->epilogue.post_ops)
+      if (op.input >= 0)
+        return invalid_argument("{} conv: post-op {} reads an input; only unary post-ops fuse", std::string(prefix, 2),
+                                op.op_type);
+  }
+  const FusedConvAttrs& dw = *out->depthwise;
+  if (out->pointwise->group != 1 || dw.group < 1 || out->pointwise->dst_layout != dw.src_layout)
+    return invalid_argument("expected a pointwise conv (group 1) writing the layout the depthwise conv reads");
+  return std::shared_ptr<const OpAttrs>(std::move(out));
+}
+
 const OpRegistrar kFusedConv({"FusedConv", kFulcrumDomain, 1, kNoTraits, parse_fused_conv});
+const OpRegistrar kFusedConvDepthwise({"FusedConvDepthwise", kFulcrumDomain, 1, kNoTraits, parse_fused_conv_depthwise});
 const OpRegistrar kFusedMatMul({"FusedMatMul", kFulcrumDomain, 1, kNoTraits, parse_fused_matmul});
 // SiLU (Swish): x * sigmoid(x). ONNX spells it Sigmoid + Mul; the epilogue pass names it so
 // it can be a post-op.
@@ -159,6 +184,13 @@ Status parse_fused_conv_attrs(const Attributes& attrs, FusedConvAttrs& out) {
     FULCRUM_ASSIGN_OR_RETURN(*layout, parse_layout(*name));
   }
   return Status::ok();
+}
+
+Attributes conv_depthwise_attrs(const Attributes& pointwise, const Attributes& depthwise) {
+  Attributes out;
+  for (const auto& [key, value] : pointwise) out.emplace(kPointwisePrefix + key, value);
+  for (const auto& [key, value] : depthwise) out.emplace(kDepthwisePrefix + key, value);
+  return out;
 }
 
 Attributes anchor_attrs(const Attributes& attrs) {

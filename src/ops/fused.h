@@ -59,6 +59,19 @@ struct FusedConvAttrs : ConvAttrs {
   Layout dst_layout = Layout::kNchw;
 };
 
+// fulcrum.FusedConvDepthwise: a pointwise (1x1) FusedConv and the depthwise FusedConv that
+// alone reads its output, run as one oneDNN convolution with a depthwise post-op so the
+// (typically 6x expanded) tensor between them never leaves the cache. Inputs: X, W, B of the
+// pointwise conv, then W, B of the depthwise one (B may be empty). Attributes: each conv's
+// raw FusedConv attributes under the prefixes "pw." and "dw." (their epilogues unary only).
+struct FusedConvDepthwiseAttrs : OpAttrs {
+  std::shared_ptr<const FusedConvAttrs> pointwise, depthwise;
+};
+inline constexpr size_t kDepthwiseWeightsInput = 3;
+
+// The raw attributes of a FusedConvDepthwise from its two convs' FusedConv attributes.
+Attributes conv_depthwise_attrs(const Attributes& pointwise, const Attributes& depthwise);
+
 struct FusedMatMulAttrs : GemmAttrs {
   bool gemm = false;  // the anchor is Gemm (else MatMul, whose attributes are the defaults)
   Epilogue epilogue;

@@ -238,7 +238,8 @@ bool reads_blocked(const ir::Node& reader, size_t i, const ir::Value* v, const P
 
 bool already_laid_out(const ir::Graph& graph) {
   for (const auto& n : graph.nodes()) {
-    if (is_fulcrum(*n, "ReorderToBlocked") || is_fulcrum(*n, "ReorderFromBlocked") || is_fulcrum(*n, "BlockedPool"))
+    if (is_fulcrum(*n, "ReorderToBlocked") || is_fulcrum(*n, "ReorderFromBlocked") || is_fulcrum(*n, "BlockedPool") ||
+        is_fulcrum(*n, "FusedConvDepthwise"))
       return true;
     if (is_fulcrum(*n, "FusedConv") && n->typed_attrs &&
         (n->attrs_as<ops::FusedConvAttrs>().src_layout != ops::Layout::kNchw ||

@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/logging.h"
 #include "passes/cpu_blocked_layout.h"
+#include "passes/cpu_fuse_depthwise.h"
 #include "passes/eliminate_dead.h"
 #include "passes/eliminate_identity.h"
 #include "passes/fold_batchnorm.h"
@@ -70,6 +71,7 @@ std::vector<std::unique_ptr<Pass>> fusion_passes() {
 std::vector<std::unique_ptr<Pass>> cpu_layout_passes() {
   std::vector<std::unique_ptr<Pass>> out;
   out.push_back(std::make_unique<CpuBlockedLayout>(backends::cpu::preferred_channel_block()));
+  out.push_back(std::make_unique<CpuFuseDepthwise>());
   out.push_back(std::make_unique<EliminateDead>());
   return out;
 }

@@ -54,8 +54,9 @@ std::vector<std::unique_ptr<Pass>> default_fp32_passes();
 // conv/gemm/matmul + epilogue, LayerNorm, GELU, attention. Run after default_fp32_passes.
 std::vector<std::unique_ptr<Pass>> fusion_passes();
 
-// The CPU backend's layout choices (blocked activations between convolutions), run last:
-// they rewrite ops into the CPU backend's internal layout-aware forms.
+// The CPU backend's layout choices (blocked activations between convolutions) and the
+// fusions that depend on them (pointwise + depthwise convolution), run last: they rewrite
+// ops into the CPU backend's internal layout-aware forms.
 std::vector<std::unique_ptr<Pass>> cpu_layout_passes();
 
 }  // namespace fulcrum::passes

@@ -4,6 +4,7 @@
 #include "ir/graph_edit.h"
 #include "ops/fused.h"
 #include "passes/cpu_blocked_layout.h"
+#include "passes/cpu_fuse_depthwise.h"
 #include "passes/fuse_epilogue.h"
 
 namespace fulcrum::testing {
@@ -44,8 +45,9 @@ class Net {
 
   // Fuses, expects `fused_nodes` nodes all placed on the CPU backend, and compares with the
   // reference running the graph as built.
-  // With `block` > 0, the blocked layout pass runs after the fusion.
-  void expect_fused_cpu_matches_reference(size_t fused_nodes, int64_t block = 0) {
+  // With `block` > 0, the blocked layout pass runs after the fusion (and then, with
+  // `depthwise`, the pointwise + depthwise fusion).
+  void expect_fused_cpu_matches_reference(size_t fused_nodes, int64_t block = 0, bool depthwise = false) {
     std::shared_ptr<ir::Graph> fused = ir::clone(*graph_);
     passes::PassContext ctx;
     auto changed = passes::FuseEpilogue().run(*fused, ctx);
@@ -53,6 +55,11 @@ class Net {
     if (block > 0) {
       auto laid_out = passes::CpuBlockedLayout(block).run(*fused, ctx);
       ASSERT_TRUE(laid_out.is_ok()) << laid_out.status().to_string();
+    }
+    if (depthwise) {
+      auto changed_dw = passes::CpuFuseDepthwise().run(*fused, ctx);
+      ASSERT_TRUE(changed_dw.is_ok()) << changed_dw.status().to_string();
+      ASSERT_TRUE(*changed_dw) << ir::to_string(*fused);
     }
     ASSERT_EQ(fused->nodes().size(), fused_nodes) << ir::to_string(*fused);
     auto exec = cpu_executor(fused);
@@ -217,6 +224,33 @@ TEST(CpuFused, PaddedBlocks) {
   net.output(net.node("Conv", {d, net.constant("w4", random_tensor({32, 24, 3, 3}, 34))}, {1, 32, 7, 7},
                       {{"pads", Ints{1, 1, 1, 1}}}));
   net.expect_fused_cpu_matches_reference(5, 16);
+}
+
+// MobileNetV2's expansion: a 1x1 conv to 144 channels (from 24, padded) and a 3x3 depthwise
+// conv, each with bias and ReLU6, run as one primitive; stride 1 and 2, with and without
+// the depthwise bias.
+TEST(CpuFused, PointwiseThenDepthwise) {
+  for (int64_t stride : {1, 2})
+    for (bool dw_bias : {true, false}) {
+      SCOPED_TRACE(stride * 10 + dw_bias);
+      Net net;
+      ir::Value* x = net.input("x", {1, 24, 56, 56}, 40);
+      ir::Value* stem = net.node("Conv", {x, net.constant("w0", random_tensor({24, 24, 1, 1}, 41))}, {1, 24, 56, 56});
+      ir::Value* pw = net.node(
+          "Conv",
+          {stem, net.constant("w1", random_tensor({144, 24, 1, 1}, 42)), net.constant("b1", random_tensor({144}, 43))},
+          {1, 144, 56, 56});
+      pw = net.node("Clip", {pw, net.constant("lo", scalar(0)), net.constant("hi", scalar(6))}, {1, 144, 56, 56});
+      const int64_t out = 56 / stride;
+      std::vector<ir::Value*> dw_inputs = {pw, net.constant("w2", random_tensor({144, 1, 3, 3}, 44))};
+      if (dw_bias) dw_inputs.push_back(net.constant("b2", random_tensor({144}, 45)));
+      ir::Value* dw =
+          net.node("Conv", dw_inputs, {1, 144, out, out},
+                   {{"group", int64_t{144}}, {"strides", Ints{stride, stride}}, {"pads", Ints{1, 1, 1, 1}}});
+      dw = net.node("Relu", {dw}, {1, 144, out, out});
+      net.output(net.node("Conv", {dw, net.constant("w3", random_tensor({24, 144, 1, 1}, 46))}, {1, 24, out, out}));
+      net.expect_fused_cpu_matches_reference(3, 16, true);
+    }
 }
 
 // A 24-channel tensor that a non-conv also reads takes 8 per block instead, and convs

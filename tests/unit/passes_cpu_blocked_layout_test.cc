@@ -11,15 +11,6 @@ namespace {
 
 using Ints = std::vector<int64_t>;
 
-ir::Value* typed(ir::Node* n, const Ints& dims) {
-  ir::Value* v = n->outputs[0];
-  v->type.dtype = DType::kFloat32;
-  std::vector<ir::Dim> ds;
-  for (int64_t d : dims) ds.push_back(ir::Dim{d, d < 0 ? "N" : ""});
-  v->type.dims = ds;
-  return v;
-}
-
 const ir::Node* find_node(const ir::Graph& g, const std::string& name) {
   for (const auto& n : g.nodes())
     if (n->name == name) return n.get();

@@ -11,17 +11,6 @@ namespace {
 
 using Ints = std::vector<int64_t>;
 
-// GraphBuilder leaves output types unknown; the pass needs the dtype (and, for a binary
-// post-op, the shapes), as ONNX shape inference gives them on import.
-ir::Value* typed(ir::Node* n, const Ints& dims) {
-  ir::Value* v = n->outputs[0];
-  v->type.dtype = DType::kFloat32;
-  std::vector<ir::Dim> ds;
-  for (int64_t d : dims) ds.push_back(ir::Dim{d, d < 0 ? "N" : ""});
-  v->type.dims = ds;
-  return v;
-}
-
 std::vector<std::string> post_op_names(const ir::Node& n) {
   const ops::Epilogue& e = n.op_type == "FusedConv" ? n.attrs_as<ops::FusedConvAttrs>().epilogue
                                                     : n.attrs_as<ops::FusedMatMulAttrs>().epilogue;

@@ -80,6 +80,15 @@ void run_pass_and_compare(passes::Pass& pass, ir::Graph& graph, const std::vecto
   for (size_t i = 0; i < before.size(); ++i) expect_all_close(after[i], before[i], tol);
 }
 
+ir::Value* typed(ir::Node* n, const std::vector<int64_t>& dims) {
+  ir::Value* v = n->outputs[0];
+  v->type.dtype = DType::kFloat32;
+  std::vector<ir::Dim> ds;
+  for (int64_t d : dims) ds.push_back(ir::Dim{d, d < 0 ? "N" : ""});
+  v->type.dims = ds;
+  return v;
+}
+
 void expect_all_close(const Tensor& a, const Tensor& b, float tol) {
   ASSERT_EQ(a.dtype(), b.dtype());
   ASSERT_EQ(a.shape(), b.shape());

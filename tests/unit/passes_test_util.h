@@ -40,6 +40,9 @@ void run_pass_and_compare(passes::Pass& pass, ir::Graph& graph, const std::vecto
 void expect_all_close(const Tensor& a, const Tensor& b, float tol);
 Tensor random_floats(Shape shape, uint32_t seed, float lo = -1.0f, float hi = 1.0f);
 int count_ops(const ir::Graph& graph, const std::string& op_type);
+// Types `n`'s first output float32 with `dims` (a negative dim is the symbolic "N"), as ONNX
+// shape inference would on import (GraphBuilder leaves output types unknown); returns it.
+ir::Value* typed(ir::Node* n, const std::vector<int64_t>& dims);
 template <class T>
 std::vector<T> to_vector(const Tensor& t) {
   return std::vector<T>(t.data<T>(), t.data<T>() + t.numel());

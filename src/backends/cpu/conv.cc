@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 
+#include "backends/cpu/blocked_conv.h"
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/dnnl_context.h"
 #include "backends/cpu/post_ops.h"
@@ -38,25 +39,6 @@ struct ConvEntry {
   // takes this entry without building a cache key.
   std::vector<Shape> physical_key;
 };
-
-// The logical NCHW shape of a `channels`-channel tensor in `layout` (a blocked tensor's last
-// block may be padded, so the channel count comes from the weights).
-Shape logical_shape(const Shape& s, Layout layout, int64_t channels) {
-  if (layout == Layout::kNchw || s.size() != 5) return s;
-  return {s[0], channels, s[2], s[3]};
-}
-
-Shape physical_shape(const Shape& logical, Layout layout) {
-  if (layout == Layout::kNchw) return logical;
-  const int64_t block = ops::layout_block(layout);
-  return {logical[0], (logical[1] + block - 1) / block, logical[2], logical[3], block};
-}
-
-Tag layout_tag(Layout layout) {
-  return layout == Layout::kNchw8c ? Tag::nChw8c : layout == Layout::kNchw16c ? Tag::nChw16c : Tag::nchw;
-}
-
-memory::desc activation_desc(const Shape& logical, Layout layout) { return plain_desc(logical, layout_tag(layout)); }
 
 class ConvKernel : public Kernel {
  public:
@@ -127,7 +109,7 @@ Result<ConvEntry> ConvKernel::make_entry(const Shape& x, const Shape& w, const s
       dst_layout_ != Layout::kNchw || full_operand ? activation_desc(e.y_shape, dst_layout_) : any(e.y_shape);
   dnnl::primitive_attr attr;
   if (epilogue_ != nullptr) {
-    FULCRUM_ASSIGN_OR_RETURN(e.epilogue, plan_epilogue(*epilogue_, e.y_shape, operands, layout_tag(dst_layout_)));
+    FULCRUM_ASSIGN_OR_RETURN(e.epilogue, plan_epilogue(*epilogue_, e.y_shape, operands, conv_layout_tag(dst_layout_)));
     attr.set_post_ops(e.epilogue.ops);
   }
   const auto kind = dnnl::prop_kind::forward_inference;

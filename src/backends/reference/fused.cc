@@ -63,6 +63,23 @@ Status fused_conv(KernelContext& ctx) {
   return run_fused(ctx, "Conv", std::move(conv), 11, a.epilogue, a.src_layout, a.dst_layout, channels);
 }
 
+// The pointwise FusedConv, then the depthwise one on its output, each by fused_conv.
+Status fused_conv_depthwise(KernelContext& ctx) {
+  const auto& a = ctx.attrs<ops::FusedConvDepthwiseAttrs>();
+  const size_t w = ops::kDepthwiseWeightsInput;
+  auto input = [&](size_t i) { return i < ctx.num_inputs() && ctx.has_input(i) ? &ctx.input(i) : nullptr; };
+  std::vector<const Tensor*> pointwise = {input(0), input(1), input(2)};
+  while (!pointwise.empty() && pointwise.back() == nullptr) pointwise.pop_back();
+  FULCRUM_ASSIGN_OR_RETURN(
+      Tensor mid, run_stage(ctx.node(), ops::kFulcrumDomain, "FusedConv", 1, a.pointwise, std::move(pointwise)));
+  std::vector<const Tensor*> depthwise = {&mid, input(w), input(w + 1)};
+  while (depthwise.back() == nullptr) depthwise.pop_back();
+  FULCRUM_ASSIGN_OR_RETURN(
+      Tensor y, run_stage(ctx.node(), ops::kFulcrumDomain, "FusedConv", 1, a.depthwise, std::move(depthwise)));
+  ctx.set_output(0, std::move(y));
+  return Status::ok();
+}
+
 Status fused_matmul(KernelContext& ctx) {
   const auto& a = ctx.attrs<ops::FusedMatMulAttrs>();
   if (!a.gemm) return run_fused(ctx, "MatMul", std::make_shared<ops::OpAttrs>(), 13, a.epilogue);
@@ -74,6 +91,7 @@ Status silu(KernelContext& ctx) {
 }
 
 FULCRUM_REFERENCE_KERNEL_DOMAIN("fulcrum", FusedConv, fused_conv);
+FULCRUM_REFERENCE_KERNEL_DOMAIN("fulcrum", FusedConvDepthwise, fused_conv_depthwise);
 FULCRUM_REFERENCE_KERNEL_DOMAIN("fulcrum", FusedMatMul, fused_matmul);
 FULCRUM_REFERENCE_KERNEL_DOMAIN("fulcrum", Silu, silu);
 
