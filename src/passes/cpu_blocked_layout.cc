@@ -10,6 +10,7 @@
 #include "ops/fused.h"
 #include "ops/layout.h"
 #include "ops/pool.h"
+#include "ops/tensor.h"
 
 namespace fulcrum::passes {
 namespace {
@@ -116,7 +117,7 @@ struct Plan {
   int64_t block = 8;  // the CPU's preferred channels per block
   Readers readers;
   std::unordered_map<const ir::Value*, Blocked> blocked;
-  std::unordered_set<ir::Node*> conv_src, conv_dst, pools, passthrough;
+  std::unordered_set<ir::Node*> conv_src, conv_dst, pools, passthrough, concats;
 };
 
 void plan_conv(const ir::Graph& graph, ir::Node& n, Plan& p) {
@@ -137,6 +138,24 @@ void plan_conv(const ir::Graph& graph, ir::Node& n, Plan& p) {
   p.blocked.emplace(y, Blocked{dims, block});
 }
 
+// A Concat along the channels of inputs whose channels fill whole blocks: the blocked 5-D
+// tensors concatenate along their block axis (1), so the op runs as it is. At least one
+// input must be blocked already (with the output's block); plain ones are reordered in.
+void plan_concat(ir::Node& n, const Blocked& out, Plan& p) {
+  const int64_t axis = n.attrs_as<ops::ConcatAttrs>().axis;
+  if (axis != 1 && axis != -3) return;
+  bool any_blocked = false;
+  for (const ir::Value* in : n.inputs) {
+    if (in == nullptr || !fixed_chw(*in) || (*in->type.dims)[1].value % out.block != 0) return;
+    auto it = p.blocked.find(in);
+    if (it != p.blocked.end() && it->second.block != out.block) return;
+    any_blocked = any_blocked || it != p.blocked.end();
+  }
+  if (!any_blocked) return;
+  p.concats.insert(&n);
+  p.blocked.emplace(n.outputs[0], out);
+}
+
 void plan_other(const ir::Graph& graph, ir::Node& n, Plan& p) {
   if (n.inputs.empty() || n.outputs.empty() || n.outputs[0] == nullptr) return;
   ir::Value* y = n.outputs[0];
@@ -151,6 +170,10 @@ void plan_other(const ir::Graph& graph, ir::Node& n, Plan& p) {
   if (pool_takes_blocked(n) && blocked_input) {
     p.pools.insert(&n);
     p.blocked.emplace(y, out);
+    return;
+  }
+  if (is_onnx(n, "Concat")) {
+    plan_concat(n, out, p);
     return;
   }
   if (n.schema == nullptr || (n.schema->traits & ops::kElementwise) == 0 || n.domain.size() > 0) return;
@@ -217,6 +240,16 @@ Status rewrite_conv(ir::Graph& graph, ir::Node& n, const Plan& p) {
   return n.parse_attributes();
 }
 
+Status rewrite_concat(ir::Graph& graph, ir::Node& n, const Plan& p) {
+  const int64_t block = p.blocked.at(n.outputs[0]).block;
+  for (ir::Value*& in : n.inputs)
+    if (!p.blocked.count(in)) {
+      FULCRUM_ASSIGN_OR_RETURN(in, add_reorder(graph, in, *in->type.dims, block));
+    }
+  n.attrs["axis"] = int64_t{1};  // the block axis of the 5-D tensors
+  return n.parse_attributes();
+}
+
 Status rewrite_pool(ir::Node& n) {
   ops::Attributes attrs = n.attrs;
   attrs["pool"] = n.op_type;
@@ -232,7 +265,7 @@ Status rewrite_pool(ir::Node& n) {
 bool reads_blocked(const ir::Node& reader, size_t i, const ir::Value* v, const Plan& p) {
   ir::Node* r = const_cast<ir::Node*>(&reader);
   if (i == 0 && (p.conv_src.count(r) || p.pools.count(r))) return true;
-  if (p.passthrough.count(r)) return true;
+  if (p.passthrough.count(r) || p.concats.count(r)) return true;
   return i >= ops::kFusedAnchorInputs && p.conv_dst.count(r) && p.blocked.at(v) == p.blocked.at(reader.outputs[0]);
 }
 
@@ -269,13 +302,15 @@ Result<bool> CpuBlockedLayout::run(ir::Graph& graph, PassContext& ctx) {
     for (size_t i = 0; i < n->inputs.size(); ++i)
       if (p.blocked.count(n->inputs[i]) && !reads_blocked(*n, i, n->inputs[i], p))
         plain_readers.emplace_back(n.get(), i);
-  std::vector<ir::Node*> convs, pools;
+  std::vector<ir::Node*> convs, pools, concats;
   for (const auto& n : graph.nodes()) {
     if (p.conv_src.count(n.get()) || p.conv_dst.count(n.get())) convs.push_back(n.get());
     if (p.pools.count(n.get())) pools.push_back(n.get());
+    if (p.concats.count(n.get())) concats.push_back(n.get());
   }
   for (ir::Node* n : convs) FULCRUM_RETURN_IF_ERROR(rewrite_conv(graph, *n, p).with_context(n->label()));
   for (ir::Node* n : pools) FULCRUM_RETURN_IF_ERROR(rewrite_pool(*n).with_context(n->label()));
+  for (ir::Node* n : concats) FULCRUM_RETURN_IF_ERROR(rewrite_concat(graph, *n, p).with_context(n->label()));
   for (auto& [v, b] : p.blocked) const_cast<ir::Value*>(v)->type.dims = blocked_dims(b);
   std::map<const ir::Value*, ir::Value*> unblocked;
   for (auto [reader, i] : plain_readers) {

@@ -15,6 +15,10 @@
 //     fulcrum.BlockedPool (the global pool writes plain [N, C, 1, 1]).
 //   - Same-shape element-wise ops whose tensor inputs are all blocked pass the layout through
 //     (they are layout-agnostic).
+//   - A Concat along the channels whose inputs' channels fill whole blocks, one of them
+//     blocked already, stays a Concat on the 5-D tensors' block axis (plain inputs are
+//     reordered in): YOLO's C3 and PAN concats no longer reorder out of and back into the
+//     blocked layout.
 //   - Every other reader of a blocked tensor reads it through one fulcrum.ReorderFromBlocked;
 //     a plain residual operand of a blocked conv goes through fulcrum.ReorderToBlocked.
 // Runs once (a graph that already has blocked tensors is left alone), after the fusions.

@@ -127,5 +127,27 @@ TEST(CpuBlockedLayout, PadsChannelsOnlyConvolutionsRead) {
   EXPECT_EQ(count_ops(b.graph(), "ReorderToBlocked"), 0);
 }
 
+// A channel Concat of two blocked conv outputs and a plain input stays a Concat, on the
+// 5-D tensors' block axis: the plain input is reordered in, nothing is reordered out.
+TEST(CpuBlockedLayout, ConcatsBlockedTensorsAlongTheBlockAxis) {
+  GraphBuilder b(13);
+  ir::Value* x = b.input("x", DType::kFloat32, {1, 16, 6, 6});
+  ir::Value* skip = b.input("skip", DType::kFloat32, {1, 16, 6, 6});
+  ir::Node* c1 = b.node("Conv", {x, b.constant("w1", random_floats({32, 16, 1, 1}, 20))}, {"c1"});
+  ir::Node* c2 =
+      b.node("Conv", {x, b.constant("w2", random_floats({16, 16, 3, 3}, 21))}, {"c2"}, {{"pads", Ints{1, 1, 1, 1}}});
+  ir::Node* cat =
+      b.node("Concat", {typed(c1, {1, 32, 6, 6}), typed(c2, {1, 16, 6, 6}), skip}, {"cat"}, {{"axis", int64_t{-3}}});
+  ir::Node* out =
+      b.node("Conv", {typed(cat, {1, 64, 6, 6}), b.constant("w3", random_floats({16, 64, 1, 1}, 22))}, {"y"});
+  b.output(typed(out, {1, 16, 6, 6}));
+  passes::CpuBlockedLayout pass(16);
+  run_pass_and_compare(pass, b.graph(), {random_floats({1, 16, 6, 6}, 23), random_floats({1, 16, 6, 6}, 24)});
+  EXPECT_EQ(b.graph().find_value("cat")->type.to_string(), "float32[1, 4, 6, 6, 16]");
+  EXPECT_EQ(count_ops(b.graph(), "ReorderToBlocked"), 1) << ir::to_string(b.graph());  // skip
+  EXPECT_EQ(count_ops(b.graph(), "ReorderFromBlocked"), 0);
+  EXPECT_EQ(conv_attrs(b.graph(), "Conv_3").src_layout, ops::Layout::kNchw16c);
+}
+
 }  // namespace
 }  // namespace fulcrum::testing
