@@ -40,7 +40,9 @@ def test_resnet50_batch8_holds_weights_once(fulcrum_bin):
                            "--iterations", "2"])
     print(f"model file {size / 2**20:.0f} MiB, peak RSS of bench --batch 8 {peak / 2**20:.0f} MiB")
     # While building, the imported weights and the packed copy (~2x); while running, the
-    # packed copy and the arena (~1.6x at batch 8), plus the program. Holding the weights
-    # twice while running (the optimized graph pinning them) or activations past the live
-    # set (a fresh allocation per run, a heap kept beside the arena) goes over.
-    assert peak < 2.2 * size + 64 * 2**20
+    # packed copy and the arena (~1.6x at batch 8), plus the program, plus ~64 MiB for the
+    # Winograd 3x3 convs (their transformed weights, 4x W at batch 8, beside W itself; see
+    # cpu/conv.cc). Holding all the weights twice while running (the optimized graph pinning
+    # them, +97 MiB) or activations past the live set (a fresh allocation per run, a heap
+    # kept beside the arena) goes over.
+    assert peak < 2.2 * size + 128 * 2**20

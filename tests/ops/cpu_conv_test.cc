@@ -64,19 +64,24 @@ TEST(CpuConv, UnknownShapesPackOnFirstRun) {
 }
 
 // One kernel, several input shapes: each gets its own primitive; weights packed for the
-// declared batch must serve (or be repacked for) the others.
+// declared batch must serve (or be repacked for) the others. The second case takes the
+// Winograd kernels (3x3, stride 1, 32+ channels; where the CPU has them), whose weights are
+// packed per shape from W.
 TEST(CpuConv, ServesSeveralBatchSizes) {
-  ConvCase c{"", {1, 16, 12, 12}, {32, 16, 3, 3}, {{"pads", Ints{1, 1, 1, 1}}}};
-  NodeSpec spec = conv_spec(c, 3);
-  spec.symbolic_batch = true;
-  std::vector<Tensor> feeds;
-  auto graph = one_node_graph(spec, feeds);
-  auto exec = cpu_executor(graph);
-  ASSERT_NE(exec, nullptr);
-  EXPECT_EQ(placed_on(*exec), "cpu");
-  for (int64_t batch : {1, 4, 1, 3}) {
-    SCOPED_TRACE(batch);
-    expect_matches_reference(*exec, graph, {random_tensor({batch, 16, 12, 12}, uint32_t(batch))});
+  for (int64_t channels : {16, 48}) {
+    SCOPED_TRACE(channels);
+    ConvCase c{"", {1, channels, 12, 12}, {32, channels, 3, 3}, {{"pads", Ints{1, 1, 1, 1}}}};
+    NodeSpec spec = conv_spec(c, 3);
+    spec.symbolic_batch = true;
+    std::vector<Tensor> feeds;
+    auto graph = one_node_graph(spec, feeds);
+    auto exec = cpu_executor(graph);
+    ASSERT_NE(exec, nullptr);
+    EXPECT_EQ(placed_on(*exec), "cpu");
+    for (int64_t batch : {1, 4, 1, 8}) {
+      SCOPED_TRACE(batch);
+      expect_matches_reference(*exec, graph, {random_tensor({batch, channels, 12, 12}, uint32_t(batch))});
+    }
   }
 }
 
