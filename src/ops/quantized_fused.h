@@ -37,6 +37,8 @@
 
 namespace fulcrum::ops {
 
+// int8 or uint8: the dtypes a quantized tensor has.
+inline bool is_8bit(DType t) { return t == DType::kInt8 || t == DType::kUInt8; }
 // The int8/uint8/float32 spelling of x_dtype / y_dtype attributes.
 const char* quant_dtype_name(DType dtype);
 Result<DType> parse_quant_dtype(const std::string& name, bool allow_float);

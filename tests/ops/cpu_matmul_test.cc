@@ -71,15 +71,9 @@ TEST(CpuMatMul, RunTimeOperandsMatchReference) {
 TEST(CpuMatMul, ServesSeveralRowCounts) {
   NodeSpec spec{"MatMul", {{random_tensor({1, 64})}, {random_tensor({64, 48}, 1), true}}};
   spec.symbolic_batch = true;
-  std::vector<Tensor> feeds;
-  auto graph = one_node_graph(spec, feeds);
-  auto exec = cpu_executor(graph);
-  ASSERT_NE(exec, nullptr);
-  EXPECT_EQ(placed_on(*exec), "cpu");
-  for (int64_t rows : {1, 37, 128, 2}) {
-    SCOPED_TRACE(rows);
-    expect_matches_reference(*exec, graph, {random_tensor({rows, 64}, uint32_t(rows))});
-  }
+  std::vector<std::vector<Tensor>> runs;
+  for (int64_t rows : {1, 37, 128, 2}) runs.push_back({random_tensor({rows, 64}, uint32_t(rows))});
+  expect_cpu_serves_shapes(spec, runs);
 }
 
 TEST(CpuMatMul, OtherCasesFallBackToReference) {

@@ -35,6 +35,8 @@ struct NodeSpec {
   std::vector<NodeInput> inputs;
   ops::Attributes attrs;
   size_t num_outputs = 1;
+  std::string domain;  // "" (ONNX, opset 17) or "fulcrum" (opset 1)
+  std::string name = "n0";
   // Declare graph inputs with their shapes (as the importer does); false leaves the rank
   // unknown, so kernels learn shapes only when they run.
   bool declare_shapes = true;
@@ -54,13 +56,20 @@ inline Tensor random_tensor(Shape shape, uint32_t seed = 0, DType dtype = DType:
   return t;
 }
 
-inline std::shared_ptr<ir::Graph> one_node_graph(const NodeSpec& spec, std::vector<Tensor>& feeds) {
+// A graph of the one node `spec` describes; graph inputs are declared with their shapes
+// unless spec.declare_shapes is false (dim 0 as the symbolic "N" with spec.symbolic_batch),
+// constants always. The status of parsing the node's attributes goes to `parsed` when
+// given, else it must be OK.
+inline std::shared_ptr<ir::Graph> one_node_graph(const NodeSpec& spec, std::vector<Tensor>& feeds,
+                                                 Status* parsed = nullptr) {
   auto graph = std::make_shared<ir::Graph>();
   graph->opsets[""] = 17;
+  if (!spec.domain.empty()) graph->opsets[spec.domain] = 1;
   auto node = std::make_unique<ir::Node>();
-  node->name = "n0";
+  node->name = spec.name;
   node->op_type = spec.op_type;
-  node->opset = 17;
+  node->domain = spec.domain;
+  node->opset = spec.domain.empty() ? 17 : 1;
   node->attrs = spec.attrs;
   for (size_t i = 0; i < spec.inputs.size(); ++i) {
     const NodeInput& in = spec.inputs[i];
@@ -70,15 +79,15 @@ inline std::shared_ptr<ir::Graph> one_node_graph(const NodeSpec& spec, std::vect
     }
     ir::Value* v = *graph->add_value("in" + std::to_string(i));
     v->type.dtype = in.tensor.dtype();
+    if (in.constant || spec.declare_shapes) {
+      std::vector<ir::Dim> dims;
+      for (int64_t d : in.tensor.shape()) dims.push_back(ir::Dim{d, ""});
+      if (spec.symbolic_batch && !in.constant && !dims.empty()) dims[0] = ir::Dim{-1, "N"};
+      v->type.dims = dims;
+    }
     if (in.constant) {
       v->constant = in.tensor;
     } else {
-      if (spec.declare_shapes) {
-        std::vector<ir::Dim> dims;
-        for (int64_t d : in.tensor.shape()) dims.push_back(ir::Dim{d, ""});
-        if (spec.symbolic_batch && !dims.empty()) dims[0] = ir::Dim{-1, "N"};
-        v->type.dims = dims;
-      }
       graph->inputs.push_back(v);
       feeds.push_back(in.tensor);
     }
@@ -90,7 +99,11 @@ inline std::shared_ptr<ir::Graph> one_node_graph(const NodeSpec& spec, std::vect
     v->producer = n;
     graph->outputs.push_back(v);
   }
-  EXPECT_TRUE(n->parse_attributes().is_ok());
+  Status s = n->parse_attributes();
+  if (parsed != nullptr)
+    *parsed = s;
+  else
+    EXPECT_TRUE(s.is_ok()) << s.to_string();
   return graph;
 }
 
@@ -146,6 +159,20 @@ inline void expect_cpu_matches_reference(const NodeSpec& spec, const std::string
   ASSERT_NE(exec, nullptr);
   EXPECT_EQ(placed_on(*exec), backend) << spec.op_type;
   expect_matches_reference(*exec, graph, feeds);
+}
+
+// One executor (one kernel, placed on the CPU backend) run once per entry of `runs`, each
+// against the reference: a kernel must serve every input shape, not only the declared one.
+inline void expect_cpu_serves_shapes(const NodeSpec& spec, const std::vector<std::vector<Tensor>>& runs) {
+  std::vector<Tensor> feeds;
+  auto graph = one_node_graph(spec, feeds);
+  auto exec = cpu_executor(graph);
+  ASSERT_NE(exec, nullptr);
+  EXPECT_EQ(placed_on(*exec), "cpu") << spec.op_type;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    SCOPED_TRACE(shape_to_string(runs[i].at(0).shape()));
+    expect_matches_reference(*exec, graph, runs[i]);
+  }
 }
 
 }  // namespace fulcrum::testing

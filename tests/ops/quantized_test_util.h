@@ -58,50 +58,12 @@ inline void set_quant_attrs(ops::Attributes& a, bool conv, float in_scale, DType
   a[ops::kOperandScales] = operand_scales;
 }
 
-// A graph of one fulcrum-domain node; graph inputs are declared with their shapes (dim 0 as
-// the symbolic "N" with spec.symbolic_batch). Returns
-// the status of parsing the node's attributes through `parsed` (when given).
-inline std::shared_ptr<ir::Graph> fulcrum_node_graph(const NodeSpec& spec, std::vector<Tensor>& feeds,
+// A graph of one fulcrum-domain node (named "q0"): one_node_graph with the spec's domain set.
+inline std::shared_ptr<ir::Graph> fulcrum_node_graph(NodeSpec spec, std::vector<Tensor>& feeds,
                                                      Status* parsed = nullptr) {
-  auto graph = std::make_shared<ir::Graph>();
-  graph->opsets[""] = 17;
-  graph->opsets[ops::kFulcrumDomain] = 1;
-  auto node = std::make_unique<ir::Node>();
-  node->name = "q0";
-  node->op_type = spec.op_type;
-  node->domain = ops::kFulcrumDomain;
-  node->opset = 1;
-  node->attrs = spec.attrs;
-  for (size_t i = 0; i < spec.inputs.size(); ++i) {
-    const NodeInput& in = spec.inputs[i];
-    if (!in.tensor.defined()) {
-      node->inputs.push_back(nullptr);
-      continue;
-    }
-    ir::Value* v = *graph->add_value("in" + std::to_string(i));
-    v->type.dtype = in.tensor.dtype();
-    std::vector<ir::Dim> dims;
-    for (int64_t d : in.tensor.shape()) dims.push_back(ir::Dim{d, ""});
-    if (spec.symbolic_batch && !in.constant && !dims.empty()) dims[0] = ir::Dim{-1, "N"};
-    v->type.dims = dims;
-    if (in.constant) {
-      v->constant = in.tensor;
-    } else {
-      graph->inputs.push_back(v);
-      feeds.push_back(in.tensor);
-    }
-    node->inputs.push_back(v);
-  }
-  node->outputs.push_back(*graph->add_value("out0"));
-  ir::Node* n = graph->add_node(std::move(node));
-  n->outputs[0]->producer = n;
-  graph->outputs.push_back(n->outputs[0]);
-  Status s = n->parse_attributes();
-  if (parsed != nullptr)
-    *parsed = s;
-  else
-    EXPECT_TRUE(s.is_ok()) << s.to_string();
-  return graph;
+  spec.domain = ops::kFulcrumDomain;
+  spec.name = "q0";
+  return one_node_graph(spec, feeds, parsed);
 }
 
 // Runs the graph on the reference backend alone.

@@ -26,7 +26,7 @@ double ms_since(Clock::time_point start) {
 
 std::map<std::string, int> count_ops(const std::vector<LayerDesc>& layers) {
   std::map<std::string, int> counts;
-  for (const LayerDesc& l : layers) ++counts[l.domain.empty() ? l.op_type : l.domain + "." + l.op_type];
+  for (const LayerDesc& l : layers) ++counts[qualified_op(l)];
   return counts;
 }
 
@@ -60,12 +60,8 @@ int build(const BuildOptions& opt) {
   std::printf("  backend:  %s, threads: %s\n", backend_name(info->config.backend).c_str(),
               info->config.threads == 0 ? "every core" : std::to_string(info->config.threads).c_str());
   std::printf("  nodes:    %zu imported -> %zu built\n", before.size(), info->layers.size());
-  std::map<std::string, int> by_precision;
-  for (const LayerDesc& l : info->layers) ++by_precision[precision_name(l.precision)];
-  std::string precisions;
-  for (const auto& [p, n] : by_precision) precisions += (precisions.empty() ? "" : ", ") + std::to_string(n) + " " + p;
-  std::printf("  layers:   %s (fulcrum inspect %s --layers: each layer's precision and why)\n", precisions.c_str(),
-              opt.output.c_str());
+  std::printf("  layers:   %s (fulcrum inspect %s --layers: each layer's precision and why)\n",
+              precision_mix(info->layers).c_str(), opt.output.c_str());
   std::printf(
       "  parse:    %.1f ms\n  build:    %.1f ms (optimize %.1f ms; the rest fingerprints the model and writes)\n",
       parse_ms, build_ms, info->build_ms);

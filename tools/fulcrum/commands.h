@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "fulcrum/fulcrum.h"
 
@@ -59,5 +60,21 @@ int inspect_engine_file(const std::string& path, bool layers);
 std::string describe_tensor(const TensorDesc& desc);
 // "97.5 MiB"
 std::string human_bytes(size_t bytes);
+
+// A layer's op as "Conv" or "fulcrum.FusedConv" (LayerDesc or EngineLayer).
+template <class Layer>
+std::string qualified_op(const Layer& l) {
+  return l.domain.empty() ? l.op_type : l.domain + "." + l.op_type;
+}
+
+// How many layers run in each precision: "50 fp32, 3 int8".
+template <class Layer>
+std::string precision_mix(const std::vector<Layer>& layers) {
+  std::map<std::string, int> counts;
+  for (const Layer& l : layers) ++counts[precision_name(l.precision)];
+  std::string mix;
+  for (const auto& [precision, n] : counts) mix += (mix.empty() ? "" : ", ") + std::to_string(n) + " " + precision;
+  return mix;
+}
 
 }  // namespace fulcrum::cli

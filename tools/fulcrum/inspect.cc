@@ -25,23 +25,15 @@ struct InspectOptions {
 void print_engine_layers(const Engine& engine, bool each) {
   const std::vector<EngineLayer> layers = engine.layers();
   std::map<std::tuple<std::string, std::string, std::string>, int> by_op;
-  std::map<std::string, int> by_precision;
-  for (const EngineLayer& l : layers) {
-    ++by_op[{l.domain.empty() ? l.op_type : l.domain + "." + l.op_type, l.backend, precision_name(l.precision)}];
-    ++by_precision[precision_name(l.precision)];
-  }
-  std::printf("\nengine layers (after the build passes): %zu (", layers.size());
-  const char* sep = "";
-  for (const auto& [p, n] : by_precision) std::printf("%s%d %s", std::exchange(sep, ", "), n, p.c_str());
-  std::printf(")\n");
+  for (const EngineLayer& l : layers) ++by_op[{qualified_op(l), l.backend, precision_name(l.precision)}];
+  std::printf("\nengine layers (after the build passes): %zu (%s)\n", layers.size(), precision_mix(layers).c_str());
   for (const auto& [key, count] : by_op)
     std::printf("  %-28s %4d  %-9s %s\n", std::get<0>(key).c_str(), count, std::get<1>(key).c_str(),
                 std::get<2>(key).c_str());
   if (!each) return;
   std::printf("\n  %-40s %-22s %-9s %-5s %s\n", "layer", "op", "backend", "prec", "why");
   for (const EngineLayer& l : layers)
-    std::printf("  %-40s %-22s %-9s %-5s %s\n", l.name.c_str(),
-                (l.domain.empty() ? l.op_type : l.domain + "." + l.op_type).c_str(), l.backend.c_str(),
+    std::printf("  %-40s %-22s %-9s %-5s %s\n", l.name.c_str(), qualified_op(l).c_str(), l.backend.c_str(),
                 precision_name(l.precision), l.precision_reason.c_str());
 }
 
@@ -85,7 +77,7 @@ int inspect(const InspectOptions& opt) {
 
   auto layers = net.layers();
   std::map<std::string, int> by_op;
-  for (const LayerDesc& l : layers) ++by_op[l.domain.empty() ? l.op_type : l.domain + "." + l.op_type];
+  for (const LayerDesc& l : layers) ++by_op[qualified_op(l)];
   std::vector<std::pair<std::string, int>> sorted(by_op.begin(), by_op.end());
   std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
   std::printf("\nweights: %s\nnodes: %zu\n", human_bytes(net.weight_bytes()).c_str(), layers.size());

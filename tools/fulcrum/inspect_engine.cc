@@ -55,15 +55,9 @@ int inspect_engine_file(const std::string& path, bool layers) {
   for (const TensorDesc& d : info.outputs) std::printf("  %-30s %s\n", d.name.c_str(), describe_tensor(d).c_str());
 
   std::map<std::pair<std::string, std::string>, int> by_op;
-  std::map<std::string, int> by_precision;
-  for (const LayerDesc& l : info.layers) {
-    ++by_op[{l.domain.empty() ? l.op_type : l.domain + "." + l.op_type, precision_name(l.precision)}];
-    ++by_precision[precision_name(l.precision)];
-  }
-  std::string precisions;
-  for (const auto& [p, n] : by_precision) precisions += (precisions.empty() ? "" : ", ") + std::to_string(n) + " " + p;
+  for (const LayerDesc& l : info.layers) ++by_op[{qualified_op(l), precision_name(l.precision)}];
   std::printf("\nweights: %s\nlayers: %zu (%s)\n", human_bytes(info.weight_bytes).c_str(), info.layers.size(),
-              precisions.c_str());
+              precision_mix(info.layers).c_str());
   for (const auto& [op, count] : by_op) std::printf("  %-28s %4d  %s\n", op.first.c_str(), count, op.second.c_str());
   if (!layers) {
     std::printf("\n(--layers lists every layer)\n");
@@ -71,7 +65,7 @@ int inspect_engine_file(const std::string& path, bool layers) {
   }
   std::printf("\n");
   for (const LayerDesc& l : info.layers) {
-    std::string op = l.domain.empty() ? l.op_type : l.domain + "." + l.op_type;
+    std::string op = qualified_op(l);
     std::printf("  %-30s %-24s %-5s (%s) -> (%s)\n", l.name.c_str(), op.c_str(), precision_name(l.precision),
                 join(l.inputs).c_str(), join(l.outputs).c_str());
     if (!l.precision_reason.empty()) std::printf("  %-30s   why: %s\n", "", l.precision_reason.c_str());

@@ -63,14 +63,8 @@ class ConvKernel : public Kernel {
   // it packed. `operands` are the shapes of the epilogue's binary operands.
   Status pack(const Shape& x_hint, const std::vector<Shape>& operands);
   bool winograd() const { return winograd_; }
-  // Once W is packed, other shapes re-pack from packed_, so the executor may free W (unless
-  // packed_ is W itself: oneDNN wanted W's own layout).
-  bool release_constant_input(size_t i) override {
-    if (i != 1 || !packed_ || packed_.get_data_handle() == weights_.raw()) return false;
-    weights_ = Tensor();
-    return true;
-  }
-  size_t packed_bytes() const override { return packed_ ? packed_.get_desc().get_size() : 0; }
+  bool release_constant_input(size_t i) override { return i == 1 && weights_.release(); }
+  size_t packed_bytes() const override { return weights_.packed_bytes(); }
 
  private:
   Result<ConvEntry> make_entry(const Shape& x, const Shape& w, const std::vector<Shape>& operands) const;
@@ -84,13 +78,12 @@ class ConvKernel : public Kernel {
   const ops::ConvAttrs& attrs_;
   const ops::Epilogue* epilogue_;  // null for a plain Conv
   Layout src_layout_ = Layout::kNchw, dst_layout_ = Layout::kNchw;
-  Tensor weights_;  // the constant W, or undefined
+  PackedWeights weights_;  // a constant W (none when W is a run-time input)
   bool has_bias_;
   // A 3x3 stride-1 conv that tries oneDNN's Winograd kernels (see winograd_candidate()).
   // Their weights are packed into a transformed layout no reorder reads back, so W stays
   // and each input shape packs its own on its first run.
   bool winograd_ = false;
-  memory packed_;  // W packed at build time for the input shape the graph declares
   ShapeCache<ConvEntry> cache_;
   std::atomic<std::shared_ptr<const ConvEntry>> last_;  // the last run's entry
 };
@@ -103,8 +96,8 @@ ConvKernel::ConvKernel(const ir::Node& node, const ops::ConvAttrs& attrs, const 
     src_layout_ = fused->src_layout;
     dst_layout_ = fused->dst_layout;
   }
-  if (node.inputs[1]->is_constant()) weights_ = node.inputs[1]->constant;
-  winograd_ = winograd_candidate(attrs, weights_);
+  if (node.inputs[1]->is_constant()) weights_ = PackedWeights(node.inputs[1]->constant);
+  winograd_ = winograd_candidate(attrs, weights_.constant());
 }
 
 memory::desc ConvKernel::user_weights_desc(const Shape& w) const {
@@ -170,18 +163,14 @@ Result<ConvEntry> ConvKernel::make_entry(const Shape& x, const Shape& w, const s
   if (e.dst != e.y_user)
     e.dst_out = dnnl::reorder(dnnl::reorder::primitive_desc(dnnl_engine(), e.dst, dnnl_engine(), e.y_user));
   e.weights_desc = pd.weights_desc();
-  if (weights_.defined() || packed_) {
-    e.weights = packed_ && packed_.get_desc() == pd.weights_desc()
-                    ? packed_
-                    : reorder_to(packed_ ? packed_ : wrap(weights_, user_weights_desc(w)), pd.weights_desc());
-  }
+  if (weights_.defined()) e.weights = weights_.in(user_weights_desc(w), pd.weights_desc());
   return e;
 }
 
 Status ConvKernel::pack(const Shape& x_hint, const std::vector<Shape>& operands) {
   return catch_dnnl([&]() -> Status {
-    FULCRUM_ASSIGN_OR_RETURN(ConvEntry e, make_entry(x_hint, weights_.shape(), operands));
-    packed_ = e.weights;
+    FULCRUM_ASSIGN_OR_RETURN(ConvEntry e, make_entry(x_hint, weights_.constant().shape(), operands));
+    weights_.keep(e.weights);
     return Status::ok();
   });
 }

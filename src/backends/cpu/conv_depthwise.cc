@@ -40,34 +40,23 @@ class ConvDepthwiseKernel : public Kernel {
         dw_weights_(node.inputs[kDwWeights]->constant),
         pw_bias_(node.inputs[2] != nullptr),
         dw_bias_(node.inputs.size() > kDwBias && node.inputs[kDwBias] != nullptr),
-        channels_(pw_weights_.dim(0)) {}
+        channels_(node.inputs[1]->constant.dim(0)),
+        in_channels_(node.inputs[1]->constant.dim(1)) {}
 
   Status run(KernelContext& ctx) override;
   // Packs both weights for input shape `x` (as the tensor holds it).
   Status pack(const Shape& x) {
     return catch_dnnl([&]() -> Status {
       FULCRUM_ASSIGN_OR_RETURN(Entry e, make_entry(x));
-      pw_packed_ = e.pw_weights;
-      dw_packed_ = e.dw_weights;
+      pw_weights_.keep(e.pw_weights);
+      dw_weights_.keep(e.dw_weights);
       return Status::ok();
     });
   }
-  // Once packed, other shapes re-pack from the packed copies (unless oneDNN wanted the
-  // weights as they are: then the packed memory is the constant itself).
   bool release_constant_input(size_t i) override {
-    if (i == 1 && pw_packed_ && pw_packed_.get_data_handle() != pw_weights_.raw()) {
-      pw_weights_ = Tensor();
-      return true;
-    }
-    if (i == kDwWeights && dw_packed_ && dw_packed_.get_data_handle() != dw_weights_.raw()) {
-      dw_weights_ = Tensor();
-      return true;
-    }
-    return false;
+    return (i == 1 && pw_weights_.release()) || (i == kDwWeights && dw_weights_.release());
   }
-  size_t packed_bytes() const override {
-    return (pw_packed_ ? pw_packed_.get_desc().get_size() : 0) + (dw_packed_ ? dw_packed_.get_desc().get_size() : 0);
-  }
+  size_t packed_bytes() const override { return pw_weights_.packed_bytes() + dw_weights_.packed_bytes(); }
 
  private:
   Result<Entry> make_entry(const Shape& x_physical) const;
@@ -75,20 +64,19 @@ class ConvDepthwiseKernel : public Kernel {
 
   const ops::FusedConvAttrs& pw_;
   const ops::FusedConvAttrs& dw_;
-  Tensor pw_weights_, dw_weights_;  // the constants, until packed
+  PackedWeights pw_weights_, dw_weights_;
   bool pw_bias_, dw_bias_;
-  int64_t channels_;  // of the pointwise output, which the depthwise conv reads
-  memory pw_packed_, dw_packed_;
+  int64_t channels_;     // of the pointwise output, which the depthwise conv reads
+  int64_t in_channels_;  // of X
   ShapeCache<Entry> cache_;
   std::atomic<std::shared_ptr<const Entry>> last_;  // the last run's entry
 };
 
 Result<Entry> ConvDepthwiseKernel::make_entry(const Shape& x_physical) const {
-  const int64_t in_channels = pw_packed_ ? pw_packed_.get_desc().dims()[1] : pw_weights_.dim(1);
-  const Shape x = logical_shape(x_physical, pw_.src_layout, in_channels);
+  const Shape x = logical_shape(x_physical, pw_.src_layout, in_channels_);
   if (x.size() != 4 || physical_shape(x, pw_.src_layout) != x_physical)
-    return invalid_argument("X {} does not hold {} channels in the {} layout", shape_to_string(x_physical), in_channels,
-                            ops::layout_name(pw_.src_layout));
+    return invalid_argument("X {} does not hold {} channels in the {} layout", shape_to_string(x_physical),
+                            in_channels_, ops::layout_name(pw_.src_layout));
   const Shape mid = {x[0], channels_, x[2], x[3]};
   FULCRUM_ASSIGN_OR_RETURN(ops::WindowGeometry g, ops::window_geometry(dw_, {x[2], x[3]}, {3, 3}));
   const Shape y = {x[0], channels_, g.out[0], g.out[1]};
@@ -109,7 +97,7 @@ Result<Entry> ConvDepthwiseKernel::make_entry(const Shape& x_physical) const {
   e.x_physical = x_physical;
   e.y_physical = physical_shape(y, dw_.dst_layout);
   e.pw_bias = plain_desc({channels_});
-  const memory::desc weights_any({channels_, in_channels, 1, 1}, dt, Tag::any);
+  const memory::desc weights_any({channels_, in_channels_, 1, 1}, dt, Tag::any);
   const auto kind = dnnl::prop_kind::forward_inference;
   const auto algo = dnnl::algorithm::convolution_direct;
   const memory::desc mid_desc = activation_desc(mid, pw_.dst_layout);
@@ -125,11 +113,9 @@ Result<Entry> ConvDepthwiseKernel::make_entry(const Shape& x_physical) const {
   const int dw_arg = DNNL_ARG_ATTR_POST_OP_DW;
   e.dw_bias = pd.query_md(dnnl::query::exec_arg_md, dw_arg | DNNL_ARG_BIAS);
   if (dw_bias_ && e.dw_bias != e.pw_bias) return unimplemented("oneDNN wants the depthwise bias in another layout");
-  e.pw_weights = reorder_to(pw_packed_ ? pw_packed_ : wrap(pw_weights_, plain_desc({channels_, in_channels, 1, 1})),
-                            pd.weights_desc());
-  e.dw_weights =
-      reorder_to(dw_packed_ ? dw_packed_ : wrap(dw_weights_, plain_desc({channels_, 1, 1, 3, 3}, Tag::goihw)),
-                 pd.query_md(dnnl::query::exec_arg_md, dw_arg | DNNL_ARG_WEIGHTS));
+  e.pw_weights = pw_weights_.in(plain_desc({channels_, in_channels_, 1, 1}), pd.weights_desc());
+  e.dw_weights = dw_weights_.in(plain_desc({channels_, 1, 1, 3, 3}, Tag::goihw),
+                                pd.query_md(dnnl::query::exec_arg_md, dw_arg | DNNL_ARG_WEIGHTS));
   return e;
 }
 

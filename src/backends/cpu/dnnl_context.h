@@ -61,6 +61,36 @@ dnnl::memory wrap(const Tensor& t, const dnnl::memory::desc& desc);
 dnnl::memory reorder_to(const dnnl::memory& src, const dnnl::memory::desc& want);
 void reorder(const dnnl::memory& src, const dnnl::memory& dst);
 
+// A kernel's constant weights: the tensor as the model holds it, and the copy packed for
+// the primitive made at build time (for the input shape the graph declares). Primitives for
+// other shapes pack from that copy, so once it exists the executor may free the constant:
+// unless oneDNN wanted the constant's own layout, when the packed memory is the constant.
+class PackedWeights {
+ public:
+  PackedWeights() = default;
+  explicit PackedWeights(Tensor constant) : constant_(std::move(constant)) {}
+
+  const Tensor& constant() const { return constant_; }
+  bool defined() const { return constant_.defined() || packed_; }
+  // The weights in layout `want`, from the packed copy, else from the constant laid out as
+  // `user`; no copy where they are in that layout already.
+  dnnl::memory in(const dnnl::memory::desc& user, const dnnl::memory::desc& want) const {
+    return reorder_to(packed_ ? packed_ : wrap(constant_, user), want);
+  }
+  void keep(const dnnl::memory& packed) { packed_ = packed; }
+  // Frees the constant when a packed copy holds the weights; false when it cannot.
+  bool release() {
+    if (!packed_ || packed_.get_data_handle() == constant_.raw()) return false;
+    constant_ = Tensor();
+    return true;
+  }
+  size_t packed_bytes() const { return packed_ ? packed_.get_desc().get_size() : 0; }
+
+ private:
+  Tensor constant_;
+  dnnl::memory packed_;
+};
+
 // A primitive's execute arguments, held in place: the C++ API's execute() takes an
 // unordered_map and copies it into a vector on every call (a dozen allocations per layer).
 class ExecArgs {

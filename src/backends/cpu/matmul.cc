@@ -53,31 +53,25 @@ Result<std::vector<Shape>> operands_2d(const std::vector<Shape>& shapes, const S
 class PackedMatmulKernel : public Kernel {
  public:
   PackedMatmulKernel(Tensor weights, Tag weights_tag, Tensor bias, bool gemm, std::optional<ops::Epilogue> epilogue)
-      : weights_(std::move(weights)),
+      : weights_(weights),
         weights_tag_(weights_tag),
         bias_(std::move(bias)),
         gemm_(gemm),
         epilogue_(std::move(epilogue)) {
-    k_ = weights_tag_ == Tag::ab ? weights_.dim(0) : weights_.dim(1);
-    n_ = weights_tag_ == Tag::ab ? weights_.dim(1) : weights_.dim(0);
+    k_ = weights_tag_ == Tag::ab ? weights.dim(0) : weights.dim(1);
+    n_ = weights_tag_ == Tag::ab ? weights.dim(1) : weights.dim(0);
   }
 
   Status pack(int64_t rows, const std::vector<Shape>& operands) {
     return catch_dnnl([&]() -> Status {
       FULCRUM_ASSIGN_OR_RETURN(MatmulEntry e, make_entry(rows, operands));
-      packed_ = e.weights;
+      weights_.keep(e.weights);
       return Status::ok();
     });
   }
 
-  // Once B is packed, other row counts re-pack from packed_, so the executor may free B
-  // (unless packed_ is B itself: oneDNN wanted B's own layout).
-  bool release_constant_input(size_t i) override {
-    if (i != 1 || !packed_ || packed_.get_data_handle() == weights_.raw()) return false;
-    weights_ = Tensor();
-    return true;
-  }
-  size_t packed_bytes() const override { return (packed_ ? packed_.get_desc().get_size() : 0) + bias_.nbytes(); }
+  bool release_constant_input(size_t i) override { return i == 1 && weights_.release(); }
+  size_t packed_bytes() const override { return weights_.packed_bytes() + bias_.nbytes(); }
 
   Status run(KernelContext& ctx) override {
     const Tensor& a = ctx.input(0);
@@ -118,19 +112,16 @@ class PackedMatmulKernel : public Kernel {
     }
     auto pd = matmul_pd(plain_desc({rows, k_}), weights_any, bias_.defined() ? &bias : nullptr, plain_desc({rows, n_}),
                         &epilogue);
-    MatmulEntry e{dnnl::matmul(pd), packed_, std::move(epilogue)};
-    if (!packed_ || packed_.get_desc() != pd.weights_desc())
-      e.weights = reorder_to(packed_ ? packed_ : wrap(weights_, plain_desc({k_, n_}, weights_tag_)), pd.weights_desc());
-    return e;
+    return MatmulEntry{dnnl::matmul(pd), weights_.in(plain_desc({k_, n_}, weights_tag_), pd.weights_desc()),
+                       std::move(epilogue)};
   }
 
-  Tensor weights_;   // B as the model holds it (alpha folded in)
-  Tag weights_tag_;  // ab: B is [K, N]; ba: B is [N, K] (Gemm's transB)
-  Tensor bias_;      // [N] or undefined
+  PackedWeights weights_;  // B as the model holds it (alpha folded in)
+  Tag weights_tag_;        // ab: B is [K, N]; ba: B is [N, K] (Gemm's transB)
+  Tensor bias_;            // [N] or undefined
   bool gemm_;
   std::optional<ops::Epilogue> epilogue_;  // the node's, less the Adds folded into bias_
   int64_t k_ = 0, n_ = 0;
-  memory packed_;
   ShapeCache<MatmulEntry> cache_;
 };
 

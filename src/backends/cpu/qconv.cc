@@ -43,8 +43,8 @@ Shape to_physical(const Shape& s, Layout layout) {
 class QConvKernel : public Kernel {
  public:
   QConvKernel(const ops::QConvAttrs& attrs, Tensor weights, Tensor bias)
-      : attrs_(attrs), q_(attrs.quant), weights_(std::move(weights)), w_shape_(weights_.shape()) {
-    ChannelScales cs = channel_scales(q_, weights_.dim(0), bias);
+      : attrs_(attrs), q_(attrs.quant), weights_(weights), w_shape_(weights.shape()) {
+    ChannelScales cs = channel_scales(q_, weights.dim(0), bias);
     channel_scales_ = std::move(cs.scales);
     bias_ = std::move(cs.bias);
   }
@@ -54,16 +54,12 @@ class QConvKernel : public Kernel {
   Status pack(const Shape& x, DType x_dtype, const std::vector<QuantOperand>& operands) {
     return catch_dnnl([&]() -> Status {
       FULCRUM_ASSIGN_OR_RETURN(QConvEntry e, make_entry(x, x_dtype, operands));
-      packed_ = e.weights;
+      weights_.keep(e.weights);
       return Status::ok();
     });
   }
-  bool release_constant_input(size_t i) override {
-    if (i != 1 || !packed_ || packed_.get_data_handle() == weights_.raw()) return false;
-    weights_ = Tensor();
-    return true;
-  }
-  size_t packed_bytes() const override { return (packed_ ? packed_.get_desc().get_size() : 0) + bias_.nbytes(); }
+  bool release_constant_input(size_t i) override { return i == 1 && weights_.release(); }
+  size_t packed_bytes() const override { return weights_.packed_bytes() + bias_.nbytes(); }
 
   // The logical NCHW output shape for a logical input shape.
   Result<Shape> output_shape(const Shape& x) const {
@@ -87,11 +83,10 @@ class QConvKernel : public Kernel {
 
   const ops::QConvAttrs& attrs_;
   const ops::QuantParams& q_;
-  Tensor weights_;                     // int8 W, until packed_ holds it
-  Shape w_shape_;                      // kept once weights_ is released
+  PackedWeights weights_;              // int8 W
+  Shape w_shape_;                      // kept once W is released
   Tensor bias_;                        // B / channel_scales_, or undefined
   std::vector<float> channel_scales_;  // x_scale * w_scales[oc] (one value: a single scale)
-  memory packed_;
   ShapeCache<QConvEntry> cache_;
 };
 
@@ -139,9 +134,7 @@ Result<QConvEntry> QConvKernel::make_entry(const Shape& x, DType x_dtype,
   e.y_user = memory::desc(to_dims(y), dnnl_dtype(q_.out_dtype), layout_tag(attrs_.dst_layout));
   if (e.y_user != e.dst)
     e.dst_out = dnnl::reorder(dnnl::reorder::primitive_desc(dnnl_engine(), e.dst, dnnl_engine(), e.y_user));
-  e.weights = packed_ && packed_.get_desc() == pd->weights_desc()
-                  ? packed_
-                  : reorder_to(packed_ ? packed_ : wrap(weights_, user_weights_desc()), pd->weights_desc());
+  e.weights = weights_.in(user_weights_desc(), pd->weights_desc());
   return e;
 }
 
@@ -155,7 +148,7 @@ Status QConvKernel::run(KernelContext& ctx) {
   FULCRUM_ASSIGN_OR_RETURN(Shape y_shape, output_shape(x_shape));
   const Shape y_physical = to_physical(y_shape, attrs_.dst_layout);
   const std::vector<QuantOperand> operands = quant_operands(attrs_.epilogue, ctx, [](const Tensor& t) {
-    return is_8bit(t.dtype()) ? to_logical(t.shape(), Layout::kNhwc) : t.shape();
+    return ops::is_8bit(t.dtype()) ? to_logical(t.shape(), Layout::kNhwc) : t.shape();
   });
   std::vector<Shape> key = {x_shape, {static_cast<int64_t>(x.dtype())}};
   for (const QuantOperand& o : operands) key.insert(key.end(), {o.shape, {static_cast<int64_t>(o.dtype)}});
@@ -215,7 +208,7 @@ KernelResult create_qconv(const ir::Node& node, const KernelConfig& config) {
     if (op.input < 0) continue;
     const size_t i = static_cast<size_t>(op.input);
     const DType dtype = value_info(node, i).dtype;
-    const Shape s = declared_shape(node, i, is_8bit(dtype) ? Layout::kNhwc : Layout::kNchw);
+    const Shape s = declared_shape(node, i, ops::is_8bit(dtype) ? Layout::kNhwc : Layout::kNchw);
     if (s.empty()) return KernelResult(std::move(kernel));  // packed on the first run
     operands.push_back({s, dtype});
   }

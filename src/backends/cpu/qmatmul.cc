@@ -29,7 +29,7 @@ struct QMatmulEntry {
 class QMatmulKernel : public Kernel {
  public:
   QMatmulKernel(const ops::QMatMulAttrs& attrs, Tensor weights, Tensor bias)
-      : attrs_(attrs), q_(attrs.quant), weights_(std::move(weights)), k_(weights_.dim(0)), n_(weights_.dim(1)) {
+      : attrs_(attrs), q_(attrs.quant), weights_(weights), k_(weights.dim(0)), n_(weights.dim(1)) {
     ChannelScales cs = channel_scales(q_, n_, bias);
     channel_scales_ = std::move(cs.scales);
     bias_ = std::move(cs.bias);
@@ -38,16 +38,12 @@ class QMatmulKernel : public Kernel {
   Status pack(int64_t rows, DType a_dtype, const std::vector<QuantOperand>& operands) {
     return catch_dnnl([&]() -> Status {
       FULCRUM_ASSIGN_OR_RETURN(QMatmulEntry e, make_entry(rows, a_dtype, operands));
-      packed_ = e.weights;
+      weights_.keep(e.weights);
       return Status::ok();
     });
   }
-  bool release_constant_input(size_t i) override {
-    if (i != 1 || !packed_ || packed_.get_data_handle() == weights_.raw()) return false;
-    weights_ = Tensor();
-    return true;
-  }
-  size_t packed_bytes() const override { return (packed_ ? packed_.get_desc().get_size() : 0) + bias_.nbytes(); }
+  bool release_constant_input(size_t i) override { return i == 1 && weights_.release(); }
+  size_t packed_bytes() const override { return weights_.packed_bytes() + bias_.nbytes(); }
 
   Status run(KernelContext& ctx) override {
     const Tensor& a = ctx.input(0);
@@ -97,11 +93,7 @@ class QMatmulKernel : public Kernel {
       quantize.set_output_scales(0, {1.f / q_.in_scale});
       e.src_in = dnnl::reorder(dnnl::reorder::primitive_desc(dnnl_engine(), e.a_user, dnnl_engine(), e.src, quantize));
     }
-    e.weights =
-        packed_ && packed_.get_desc() == pd.weights_desc()
-            ? packed_
-            : reorder_to(packed_ ? packed_ : wrap(weights_, memory::desc({k_, n_}, memory::data_type::s8, Tag::ab)),
-                         pd.weights_desc());
+    e.weights = weights_.in(memory::desc({k_, n_}, memory::data_type::s8, Tag::ab), pd.weights_desc());
     return e;
   }
 
@@ -125,11 +117,10 @@ class QMatmulKernel : public Kernel {
 
   const ops::QMatMulAttrs& attrs_;
   const ops::QuantParams& q_;
-  Tensor weights_;  // int8 [K, N], until packed_ holds it
+  PackedWeights weights_;  // int8 [K, N]
   int64_t k_, n_;
   Tensor bias_;                        // C / channel_scales_, or undefined
   std::vector<float> channel_scales_;  // a_scale * w_scales[n] (one value: a single scale)
-  memory packed_;
   ShapeCache<QMatmulEntry> cache_;
 };
 

@@ -14,7 +14,7 @@ bool is_relu(const ops::PostOp& op) { return op.domain.empty() && op.op_type == 
 // residual if there is one, else, into a float32 destination, the first full-shape operand.
 std::optional<size_t> sum_operand(const QuantDst& dst, const std::vector<QuantOperand>& operands) {
   for (size_t i = 0; i < operands.size(); ++i)
-    if (is_8bit(operands[i].dtype)) return i;
+    if (ops::is_8bit(operands[i].dtype)) return i;
   if (dst.dtype != DType::kFloat32) return std::nullopt;
   for (size_t i = 0; i < operands.size(); ++i)
     if (operands[i].shape == dst.dims) return i;
@@ -25,7 +25,7 @@ Status check_operands(const ops::QuantParams& q, const QuantDst& dst, const std:
   size_t quantized = 0;
   for (size_t i = 0; i < operands.size(); ++i) {
     const QuantOperand& o = operands[i];
-    if (is_8bit(o.dtype)) {
+    if (ops::is_8bit(o.dtype)) {
       ++quantized;
       if (o.shape != dst.dims)
         return invalid_argument("{} operand {} {} must have the output's shape {}", dtype_name(o.dtype), i,
@@ -58,14 +58,14 @@ Result<memory::desc> binary_desc(const Shape& s, const QuantDst& dst) {
 SumOperand make_sum(size_t input, const QuantOperand& o, float scale, const QuantDst& dst) {
   SumOperand s;
   s.input = input;
-  s.user =
-      memory::desc(to_dims(dst.dims), dnnl_dtype(o.dtype), is_8bit(o.dtype) ? dst.int8_operand_tag : dst.operand_tag);
+  s.user = memory::desc(to_dims(dst.dims), dnnl_dtype(o.dtype),
+                        ops::is_8bit(o.dtype) ? dst.int8_operand_tag : dst.operand_tag);
   // An 8-bit destination holds the operand's own integers (the sum post-op scales them); a
   // float32 one its real values.
   const DType held = dst.dtype == DType::kFloat32 ? DType::kFloat32 : o.dtype;
   s.dst = memory::desc(to_dims(dst.dims), dnnl_dtype(held), dst.tag);
   dnnl::primitive_attr attr;
-  if (held == DType::kFloat32 && is_8bit(o.dtype)) attr.set_output_scales(0, {scale});
+  if (held == DType::kFloat32 && ops::is_8bit(o.dtype)) attr.set_output_scales(0, {scale});
   s.copy = dnnl::reorder(dnnl::reorder::primitive_desc(dnnl_engine(), s.user, dnnl_engine(), s.dst, attr));
   return s;
 }
@@ -103,7 +103,7 @@ bool supports_quant_epilogue(const ops::Epilogue& e, const ops::QuantParams& q, 
     const size_t i = static_cast<size_t>(op.input);
     if (!is_add(op) || i >= node.inputs.size() || node.inputs[i] == nullptr) return false;
     const DType dtype = value_info(node, i).dtype;
-    if (is_8bit(dtype) && q.operand_scales[operand] > 0.f)
+    if (ops::is_8bit(dtype) && q.operand_scales[operand] > 0.f)
       ++quantized;
     else if (dtype != DType::kFloat32)
       return false;
@@ -118,7 +118,7 @@ namespace {
 // a binary post-op if the accumulator is brought to the residual's units (x_scale *
 // w_scale / operand_scale) — ReLU and Add commute with the positive rescaling that follows.
 std::optional<size_t> in_place_residual(const ops::Epilogue& e, const std::vector<QuantOperand>& operands) {
-  if (operands.size() != 1 || !is_8bit(operands[0].dtype)) return std::nullopt;
+  if (operands.size() != 1 || !ops::is_8bit(operands[0].dtype)) return std::nullopt;
   for (const ops::PostOp& op : e.post_ops)
     if (op.input < 0 ? !is_relu(op) : !is_add(op)) return std::nullopt;
   return 0;
@@ -178,7 +178,7 @@ Result<QuantEpilogue> plan_quant_epilogue(const ops::Epilogue& e, const ops::Qua
     const size_t i = operand++;
     const QuantOperand& o = operands[i];
     if (sum == i) {
-      const float scale = is_8bit(o.dtype) ? q.operand_scales[i] : 1.f;
+      const float scale = ops::is_8bit(o.dtype) ? q.operand_scales[i] : 1.f;
       if (int_out)
         post_ops.append_sum(scale * multiplier, dnnl_dtype(o.dtype));
       else

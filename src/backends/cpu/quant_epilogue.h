@@ -23,8 +23,6 @@
 
 namespace fulcrum::backends::cpu {
 
-inline bool is_8bit(DType t) { return t == DType::kInt8 || t == DType::kUInt8; }
-
 // oneDNN's data type for float32 / int8 / uint8.
 dnnl::memory::data_type dnnl_dtype(DType dtype);
 

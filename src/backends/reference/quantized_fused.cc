@@ -22,8 +22,6 @@ using tensor_kernels::permute;
 const std::vector<int64_t> kNhwcToNchw = {0, 3, 1, 2};
 const std::vector<int64_t> kNchwToNhwc = {0, 2, 3, 1};
 
-bool is_8bit(DType t) { return t == DType::kInt8 || t == DType::kUInt8; }
-
 double lowest(DType t) { return t == DType::kUInt8 ? 0.0 : -128.0; }
 double highest(DType t) { return t == DType::kUInt8 ? 255.0 : 127.0; }
 
@@ -91,8 +89,8 @@ Result<Tensor> to_real(const Tensor& acc, const KernelContext& ctx, const ops::Q
 // between convolutions; float32 operands are NCHW.
 Result<Tensor> real_operand(const Tensor& t, float scale, size_t index, bool nhwc_int8, const Shape& y_nhwc) {
   Tensor real = t;
-  const bool transpose = nhwc_int8 && is_8bit(t.dtype()) && t.shape() == y_nhwc;
-  if (is_8bit(t.dtype())) {
+  const bool transpose = nhwc_int8 && ops::is_8bit(t.dtype()) && t.shape() == y_nhwc;
+  if (ops::is_8bit(t.dtype())) {
     if (scale <= 0.f)
       return invalid_argument("post-op operand {} is {} but its operand scale is 0 (a float32 operand)", index,
                               dtype_name(t.dtype()));
